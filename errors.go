@@ -1,0 +1,75 @@
+package auth
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package, and by conforming
+// stores, wraps one of these; test for them with [errors.Is]. The text of an
+// error is for logs written by the application; the HTTP handlers never send it
+// to a client.
+var (
+	// ErrUserExists is returned when a username (compared in its canonical
+	// form) or a user ID is already taken.
+	ErrUserExists = errors.New("auth: user already exists")
+
+	// ErrUserNotFound is returned by stores, and by look-ups on the
+	// Authenticator, when no user matches.
+	ErrUserNotFound = errors.New("auth: user not found")
+
+	// ErrConflict is returned by [UserStore.UpdateUser] when the stored user
+	// changed since it was read. The Authenticator retries or gives up.
+	ErrConflict = errors.New("auth: concurrent update")
+
+	// ErrUnavailable is returned when the store cannot be reached or timed
+	// out (database down, SQLite busy). The handlers answer 503.
+	ErrUnavailable = errors.New("auth: store unavailable")
+
+	// ErrInvalidCredentials is returned for an unknown username and for a
+	// wrong password alike, so callers cannot tell the two apart.
+	ErrInvalidCredentials = errors.New("auth: invalid username or password")
+
+	// ErrUserDisabled is returned when a disabled user presents a correct
+	// password. It is only ever returned after the password checked out.
+	ErrUserDisabled = errors.New("auth: user account is disabled")
+
+	// ErrUserInactive is returned by Refresh when the user has been disabled
+	// or deleted since the token was issued. It is joined with
+	// [ErrUserDisabled] or [ErrUserNotFound].
+	ErrUserInactive = errors.New("auth: user no longer active")
+
+	// ErrNoToken is returned when a request carries no bearer token.
+	ErrNoToken = errors.New("auth: no bearer token")
+
+	// ErrInvalidToken is returned for any token that fails verification:
+	// malformed, bad signature, wrong algorithm, wrong type, expired, issued
+	// in the future, wrong issuer or audience.
+	ErrInvalidToken = errors.New("auth: invalid token")
+
+	// ErrTokenExpired is joined with [ErrInvalidToken] when the only problem
+	// with a token is that it has expired.
+	ErrTokenExpired = errors.New("auth: token expired")
+
+	// ErrTokenInvalidated is returned for a well-formed token whose token
+	// version no longer matches the user's: the password was changed or the
+	// user was disabled after it was issued.
+	ErrTokenInvalidated = errors.New("auth: token has been invalidated")
+
+	// ErrIncorrectPassword is returned by ChangePassword when the current
+	// password is wrong.
+	ErrIncorrectPassword = errors.New("auth: current password is incorrect")
+
+	// ErrSamePassword is returned by ChangePassword when the new password
+	// equals the current one.
+	ErrSamePassword = errors.New("auth: new password must differ from current password")
+
+	// ErrValidation is wrapped by [*ValidationError], returned for input that
+	// breaks a rule (length, characters, missing field).
+	ErrValidation = errors.New("auth: validation failed")
+
+	// ErrInvalidHash is returned for a stored password hash that is not a
+	// well-formed argon2id PHC string within sane bounds.
+	ErrInvalidHash = errors.New("auth: invalid password hash")
+
+	// ErrWeakSecret is returned by New for a signing secret that is missing,
+	// shorter than 32 bytes, or a well-known placeholder.
+	ErrWeakSecret = errors.New("auth: signing secret is missing or weak")
+)
