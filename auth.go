@@ -1,0 +1,384 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Length limits, in characters (Unicode code points), as in the origin design.
+const (
+	minUsernameLength = 3
+	maxUsernameLength = 255
+	minPasswordLength = 8
+	maxPasswordLength = 128
+)
+
+// maxUpdateAttempts bounds the read-modify-write retries of SetDisabled and
+// ChangePassword when a concurrent update wins the race.
+const maxUpdateAttempts = 5
+
+// Authenticator registers and authenticates users, issues and verifies
+// tokens, and serves the HTTP endpoints. Create one with [New]; it is safe
+// for concurrent use.
+type Authenticator struct {
+	store     UserStore
+	cfg       config
+	parser    *jwt.Parser
+	dummyHash string
+}
+
+// placeholderSecrets are secrets copied from documentation often enough that
+// accepting them would be negligent.
+var placeholderSecrets = []string{
+	"change-me-in-production-please-use-a-secure-secret-key",
+	"your-256-bit-secret",
+	"secret",
+	"changeme",
+	"change-me",
+	"your-secret-key",
+	"supersecret",
+}
+
+// New returns an Authenticator that keeps users in store. [WithSecret] is
+// required; every other option has a safe default. New returns an error,
+// never panics, for a configuration it cannot run safely with.
+func New(store UserStore, opts ...Option) (*Authenticator, error) {
+	if store == nil {
+		return nil, errors.New("auth: store is nil")
+	}
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	dummy, err := dummyHash(cfg.passwordParams)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}, nil
+}
+
+func (c *config) validate() error {
+	if len(c.secret) < 32 {
+		return fmt.Errorf("%w: it must be at least 32 bytes", ErrWeakSecret)
+	}
+	for _, p := range placeholderSecrets {
+		if bytes.EqualFold(bytes.TrimSpace(c.secret), []byte(p)) {
+			return fmt.Errorf("%w: it is a well-known placeholder", ErrWeakSecret)
+		}
+	}
+	if allSame(c.secret) {
+		return fmt.Errorf("%w: it repeats one byte", ErrWeakSecret)
+	}
+	switch {
+	case c.accessTTL <= 0:
+		return errors.New("auth: access TTL must be positive")
+	case c.refreshTTL <= 0:
+		return errors.New("auth: refresh TTL must be positive")
+	case c.leeway < 0 || c.leeway > time.Minute:
+		return errors.New("auth: leeway must be between 0 and 60 seconds")
+	case c.clock == nil:
+		return errors.New("auth: clock is nil")
+	case c.logger == nil:
+		return errors.New("auth: logger is nil")
+	case c.errorHandler == nil:
+		return errors.New("auth: error handler is nil")
+	}
+	if c.insecureHash {
+		if !testing.Testing() {
+			return errors.New("auth: WithInsecureFastHashingForTests used outside a test binary")
+		}
+		return nil
+	}
+	return c.passwordParams.validate()
+}
+
+func allSame(b []byte) bool {
+	for _, c := range b {
+		if c != b[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// now returns the current time in UTC, truncated to the microsecond that
+// every store can keep.
+func (a *Authenticator) now() time.Time {
+	return a.cfg.clock().UTC().Truncate(time.Microsecond)
+}
+
+// Register creates a user. The username is stored in its canonical form (see
+// [CanonicalUsername]); the password must be 8 to 128 characters. It returns
+// a [*ValidationError] for bad input and an error wrapping [ErrUserExists]
+// when the name is taken. The password is hashed before the store is asked,
+// so a taken name costs the same time as a free one.
+func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
+	var verr ValidationError
+	name := validateUsername(&verr, username)
+	validatePassword(&verr, "password", password)
+	if err := verr.err(); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password, a.cfg.passwordParams)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	u := &User{Username: name, PasswordHash: hash, TokenVersion: 1, CreatedAt: now, UpdatedAt: now}
+	if err := a.store.CreateUser(ctx, u); err != nil {
+		return nil, a.storeErr("create user", err)
+	}
+	return u, nil
+}
+
+// Authenticate checks a username and password. It returns
+// [ErrInvalidCredentials] for an unknown user and a wrong password alike, at
+// the same cost (one argon2id verification either way), and
+// [ErrUserDisabled] only when the password was right. A hash made with
+// parameters other than the current ones is rewritten on success.
+func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	name, nameErr := CanonicalUsername(username)
+	var u *User
+	if nameErr == nil {
+		var err error
+		u, err = a.store.UserByUsername(ctx, name)
+		if err != nil && !errors.Is(err, ErrUserNotFound) {
+			return nil, a.storeErr("look up user", err)
+		}
+	}
+	if u == nil {
+		// Spend the same time as a real check, then fail.
+		_, _, _ = verifyPassword(password, a.dummyHash, a.cfg.passwordParams)
+		return nil, ErrInvalidCredentials
+	}
+	ok, rehash, err := verifyPassword(password, u.PasswordHash, a.cfg.passwordParams)
+	if err != nil {
+		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: stored password hash is unusable",
+			slog.String("user_id", u.ID), slog.String("error", err.Error()))
+		return nil, ErrInvalidCredentials
+	}
+	if !ok {
+		return nil, ErrInvalidCredentials
+	}
+	if u.Disabled {
+		return nil, ErrUserDisabled
+	}
+	if rehash {
+		a.rehash(ctx, u, password)
+	}
+	return u, nil
+}
+
+// rehash rewrites u's hash with the current parameters. The write is
+// conditional on the old hash and version, so it can never undo a concurrent
+// password change; failures are logged and otherwise ignored, since the old
+// hash still works.
+func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
+	hash, err := hashPassword(password, a.cfg.passwordParams)
+	if err != nil {
+		return
+	}
+	next := *u
+	next.PasswordHash = hash
+	next.UpdatedAt = a.now()
+	switch err := a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion); {
+	case err == nil:
+		*u = next
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrUserNotFound):
+	default:
+		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: rehash failed",
+			slog.String("user_id", u.ID), slog.String("error", err.Error()))
+	}
+}
+
+// Login authenticates like [Authenticator.Authenticate] and issues a token
+// pair.
+func (a *Authenticator) Login(ctx context.Context, username, password string) (TokenPair, error) {
+	u, err := a.Authenticate(ctx, username, password)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return a.issuePair(u)
+}
+
+// Refresh exchanges a valid refresh token for a new pair. It returns an error
+// wrapping [ErrInvalidToken] for a token that is malformed, forged, expired or
+// not a refresh token; [ErrTokenInvalidated] when the password was changed
+// since; and [ErrUserInactive] when the user was disabled or deleted.
+func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
+	c, err := a.parse(refreshToken, tokenTypeRefresh)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	u, err := a.store.UserByID(ctx, c.Subject)
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return TokenPair{}, errors.Join(ErrUserInactive, ErrUserNotFound)
+	case err != nil:
+		return TokenPair{}, a.storeErr("look up user", err)
+	case u.Disabled:
+		return TokenPair{}, errors.Join(ErrUserInactive, ErrUserDisabled)
+	case u.TokenVersion != *c.Version:
+		return TokenPair{}, ErrTokenInvalidated
+	}
+	return a.issuePair(u)
+}
+
+// VerifyAccessToken checks an access token and returns its user, freshly
+// loaded from the store. It returns an error wrapping [ErrInvalidToken] for a
+// bad token or a deleted user, [ErrUserDisabled] for a disabled user, and
+// [ErrTokenInvalidated] for a token issued before the user's last password
+// change or disabling.
+func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
+	c, err := a.parse(token, tokenTypeAccess)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.store.UserByID(ctx, c.Subject)
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
+	case err != nil:
+		return nil, a.storeErr("look up user", err)
+	case u.Disabled:
+		return nil, ErrUserDisabled
+	case u.TokenVersion != *c.Version:
+		return nil, ErrTokenInvalidated
+	}
+	return u, nil
+}
+
+// ChangePassword replaces the password of user after checking current. It
+// increments the token version in the same write, so every token issued
+// before stops working, while tokens issued afterwards work at once. It
+// returns a [*ValidationError] for a new password outside 8 to 128
+// characters, [ErrIncorrectPassword] and [ErrSamePassword].
+func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current, newPassword string) error {
+	var verr ValidationError
+	validatePassword(&verr, "new_password", newPassword)
+	if err := verr.err(); err != nil {
+		return err
+	}
+	verifiedHash := ""
+	for range maxUpdateAttempts {
+		u, err := a.store.UserByID(ctx, user.ID)
+		if err != nil {
+			return a.storeErr("look up user", err)
+		}
+		if u.PasswordHash != verifiedHash {
+			ok, _, err := verifyPassword(current, u.PasswordHash, a.cfg.passwordParams)
+			if err != nil || !ok {
+				return ErrIncorrectPassword
+			}
+			verifiedHash = u.PasswordHash
+		}
+		if current == newPassword {
+			return ErrSamePassword
+		}
+		hash, err := hashPassword(newPassword, a.cfg.passwordParams)
+		if err != nil {
+			return err
+		}
+		next := *u
+		next.PasswordHash = hash
+		next.TokenVersion++
+		next.UpdatedAt = a.now()
+		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return a.storeErr("update user", err)
+		}
+		*user = next
+		return nil
+	}
+	return fmt.Errorf("auth: change password: %w", ErrConflict)
+}
+
+// SetDisabled disables or re-enables a user. Disabling increments the token
+// version in the same write, which revokes every token the user holds.
+// Setting the flag to its current value changes nothing.
+func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled bool) error {
+	for range maxUpdateAttempts {
+		u, err := a.store.UserByID(ctx, userID)
+		if err != nil {
+			return a.storeErr("look up user", err)
+		}
+		if u.Disabled == disabled {
+			return nil
+		}
+		next := *u
+		next.Disabled = disabled
+		if disabled {
+			next.TokenVersion++
+		}
+		next.UpdatedAt = a.now()
+		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return a.storeErr("update user", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("auth: set disabled: %w", ErrConflict)
+}
+
+// UserByUsername looks a user up by any spelling of the name that has the
+// same canonical form ("Alice", "ALICE" and "ａｌｉｃｅ" find "alice"). It
+// returns an error wrapping [ErrUserNotFound] when there is none.
+func (a *Authenticator) UserByUsername(ctx context.Context, username string) (*User, error) {
+	name, err := CanonicalUsername(username)
+	if err != nil {
+		return nil, ErrUserNotFound
+	}
+	u, err := a.store.UserByUsername(ctx, name)
+	if err != nil {
+		return nil, a.storeErr("look up user", err)
+	}
+	return u, nil
+}
+
+// UserByID returns the user with the given ID, or an error wrapping
+// [ErrUserNotFound].
+func (a *Authenticator) UserByID(ctx context.Context, id string) (*User, error) {
+	u, err := a.store.UserByID(ctx, id)
+	if err != nil {
+		return nil, a.storeErr("look up user", err)
+	}
+	return u, nil
+}
+
+// storeErr passes on the store's sentinel outcomes and context errors and
+// wraps anything else so that it reads as a store failure in logs.
+func (a *Authenticator) storeErr(op string, err error) error {
+	if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrUserExists) || errors.Is(err, ErrConflict) {
+		return err
+	}
+	return fmt.Errorf("auth: %s: %w", op, err)
+}
+
+// validatePassword records a problem when password is not 8 to 128
+// characters.
+func validatePassword(v *ValidationError, field, password string) {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < minPasswordLength:
+		v.add(field, "string_too_short", fmt.Sprintf("String should have at least %d characters", minPasswordLength))
+	case n > maxPasswordLength:
+		v.add(field, "string_too_long", fmt.Sprintf("String should have at most %d characters", maxPasswordLength))
+	}
+}

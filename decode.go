@@ -1,0 +1,166 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"unicode/utf8"
+)
+
+// maxBodyBytes caps every request body the handlers read.
+const maxBodyBytes = 64 << 10
+
+// fields holds the string fields of a request body that an endpoint defined.
+// A field that was absent is not in the map.
+type fields map[string]string
+
+// mediaType returns the request's media type, lower-cased, without
+// parameters; "" when missing or unparsable.
+func mediaType(r *http.Request) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// readJSON decodes a JSON object body and returns the string members named
+// in want. Rules, chosen to be strict where laxness would surprise:
+//   - The body must be exactly one JSON object: trailing data is an error.
+//   - Keys match exactly; "Username" is not "username" (encoding/json alone
+//     would match case-insensitively). Other keys are ignored.
+//   - A wanted key that appears twice is an error, not "last one wins".
+//   - A wanted member must be a string of valid UTF-8; invalid bytes are an
+//     error rather than silently replaced, since passwords are compared
+//     byte for byte.
+func readJSON(w http.ResponseWriter, r *http.Request, want ...string) (fields, error) {
+	if mediaType(r) != "application/json" {
+		return nil, errUnsupportedMedia
+	}
+	return decodeJSON(http.MaxBytesReader(w, r.Body, maxBodyBytes), want...)
+}
+
+func decodeJSON(body io.Reader, want ...string) (fields, error) {
+	dec := json.NewDecoder(body)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonErr(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, &ValidationError{Problems: []FieldError{{
+			Loc: []string{"body"}, Msg: "Input should be a valid dictionary or object", Type: "model_attributes_type"}}}
+	}
+	out := fields{}
+	var verr ValidationError
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, jsonErr(err)
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, jsonErr(err)
+		}
+		if !isWanted(key, want) {
+			continue
+		}
+		if _, dup := out[key]; dup {
+			verr.add(key, "duplicate_key", "Field given more than once")
+			continue
+		}
+		var s string
+		switch {
+		case len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil:
+			verr.add(key, "string_type", "Input should be a valid string")
+		case !utf8.Valid(raw):
+			verr.add(key, "string_unicode", "Input should be a valid UTF-8 string")
+		}
+		out[key] = s
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, jsonErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return nil, jsonErr(err)
+		}
+		return nil, errMalformedJSON
+	}
+	if err := verr.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// jsonErr passes on a body-too-large error and turns anything else into a
+// malformed-JSON error.
+func jsonErr(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
+	return errMalformedJSON
+}
+
+// readForm decodes an application/x-www-form-urlencoded or
+// multipart/form-data body, under the same rules as readJSON: only the body
+// counts (never the URL query), duplicates of a wanted field are an error,
+// and values must be valid UTF-8.
+func readForm(w http.ResponseWriter, r *http.Request, want ...string) (fields, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	var err error
+	switch mediaType(r) {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(maxBodyBytes)
+	default:
+		return nil, errUnsupportedMedia
+	}
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		return nil, &ValidationError{Problems: []FieldError{{Loc: []string{"body"}, Msg: "Form decode error", Type: "form_invalid"}}}
+	}
+	out := fields{}
+	var verr ValidationError
+	for _, key := range want {
+		vals, ok := r.PostForm[key]
+		switch {
+		case !ok:
+			continue
+		case len(vals) > 1:
+			verr.add(key, "duplicate_key", "Field given more than once")
+		case !utf8.ValidString(vals[0]):
+			verr.add(key, "string_unicode", "Input should be a valid UTF-8 string")
+		}
+		out[key] = vals[0]
+	}
+	if err := verr.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func isWanted(key string, want []string) bool {
+	for _, w := range want {
+		if key == w {
+			return true
+		}
+	}
+	return false
+}
+
+// require records a "missing" problem for each named field that is absent.
+func (f fields) require(v *ValidationError, names ...string) {
+	for _, n := range names {
+		if _, ok := f[n]; !ok {
+			v.add(n, "missing", "Field required")
+		}
+	}
+}

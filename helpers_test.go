@@ -1,0 +1,130 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/memstore"
+)
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
+
+// fakeClock is the injected clock: tests move it instead of sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 27, 12, 0, 0, 123456789, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type fixture struct {
+	a     *auth.Authenticator
+	store *memstore.Store
+	clock *fakeClock
+}
+
+func newFixture(t testing.TB, opts ...auth.Option) *fixture {
+	t.Helper()
+	f := &fixture{store: memstore.New(), clock: newClock()}
+	base := []auth.Option{auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(f.clock.Now)}
+	a, err := auth.New(f.store, append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	f.a = a
+	return f
+}
+
+func (f *fixture) register(t testing.TB, name, password string) *auth.User {
+	t.Helper()
+	u, err := f.a.Register(context.Background(), name, password)
+	if err != nil {
+		t.Fatalf("Register(%q): %v", name, err)
+	}
+	return u
+}
+
+func (f *fixture) login(t testing.TB, name, password string) auth.TokenPair {
+	t.Helper()
+	p, err := f.a.Login(context.Background(), name, password)
+	if err != nil {
+		t.Fatalf("Login(%q): %v", name, err)
+	}
+	return p
+}
+
+// flakyStore wraps a store and can be told to fail every call with an error.
+type flakyStore struct {
+	auth.UserStore
+	mu  sync.Mutex
+	err error
+	// beforeUpdate, when set, runs once before the next UpdateUser.
+	beforeUpdate func()
+}
+
+func (s *flakyStore) fail() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *flakyStore) setErr(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = err
+}
+
+func (s *flakyStore) CreateUser(ctx context.Context, u *auth.User) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.UserStore.CreateUser(ctx, u)
+}
+
+func (s *flakyStore) UserByID(ctx context.Context, id string) (*auth.User, error) {
+	if err := s.fail(); err != nil {
+		return nil, err
+	}
+	return s.UserStore.UserByID(ctx, id)
+}
+
+func (s *flakyStore) UserByUsername(ctx context.Context, name string) (*auth.User, error) {
+	if err := s.fail(); err != nil {
+		return nil, err
+	}
+	return s.UserStore.UserByUsername(ctx, name)
+}
+
+func (s *flakyStore) UpdateUser(ctx context.Context, u *auth.User, h string, v int64) error {
+	s.mu.Lock()
+	hook := s.beforeUpdate
+	s.beforeUpdate = nil
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.UserStore.UpdateUser(ctx, u, h, v)
+}
+
+var errDown = errors.Join(auth.ErrUnavailable, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"))

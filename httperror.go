@@ -1,0 +1,145 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+)
+
+// Errors that only the HTTP layer produces.
+var (
+	errNotFound         = errors.New("auth: no such endpoint")
+	errMethodNotAllowed = errors.New("auth: method not allowed")
+	errUnsupportedMedia = errors.New("auth: unsupported media type")
+	errMalformedJSON    = errors.New("auth: malformed JSON body")
+	errUnsupportedGrant = errors.New("auth: unsupported grant type")
+)
+
+// grantError marks an error from the OAuth2 token endpoints (login and
+// refresh), whose error codes come from RFC 6749 section 5.2 rather than
+// RFC 6750.
+type grantError struct{ err error }
+
+func (e grantError) Error() string { return e.err.Error() }
+func (e grantError) Unwrap() error { return e.err }
+
+// problem is the HTTP form of an error.
+type problem struct {
+	status int
+	code   string // machine-readable "error" member
+	detail string // human-readable "detail" member, the origin design's words
+	// challenge is the WWW-Authenticate value, if any.
+	challenge string
+}
+
+const (
+	challengeBearer       = "Bearer"
+	challengeInvalidToken = `Bearer error="invalid_token"`
+)
+
+// problemFor maps an error to its HTTP status, code and message. It is the
+// only place where that mapping is made.
+func problemFor(err error) problem {
+	var grant grantError
+	atTokenEndpoint := errors.As(err, &grant)
+	tokenCode := "invalid_token"
+	if atTokenEndpoint {
+		tokenCode = "invalid_grant"
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", detail: "Request body too large"}
+	case errors.Is(err, errNotFound):
+		return problem{status: http.StatusNotFound, code: "not_found", detail: "Not Found"}
+	case errors.Is(err, errMethodNotAllowed):
+		return problem{status: http.StatusMethodNotAllowed, code: "method_not_allowed", detail: "Method Not Allowed"}
+	case errors.Is(err, errUnsupportedMedia):
+		return problem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", detail: "Unsupported media type"}
+	case errors.Is(err, errUnsupportedGrant):
+		return problem{status: http.StatusBadRequest, code: "unsupported_grant_type", detail: "Unsupported grant type"}
+	case errors.Is(err, errMalformedJSON), errors.Is(err, ErrValidation):
+		code := "validation_error"
+		if atTokenEndpoint {
+			code = "invalid_request"
+		}
+		return problem{status: http.StatusUnprocessableEntity, code: code}
+	case errors.Is(err, ErrUserExists):
+		return problem{status: http.StatusConflict, code: "username_taken", detail: "Username already taken"}
+	case errors.Is(err, ErrInvalidCredentials):
+		return problem{status: http.StatusUnauthorized, code: "invalid_grant", detail: "Invalid username or password", challenge: challengeBearer}
+	case errors.Is(err, ErrUserInactive):
+		return problem{status: http.StatusUnauthorized, code: "invalid_grant", detail: "User no longer active", challenge: challengeInvalidToken}
+	case errors.Is(err, ErrUserDisabled):
+		code := "user_disabled"
+		if atTokenEndpoint {
+			code = "invalid_grant"
+		}
+		return problem{status: http.StatusForbidden, code: code, detail: "User account is disabled"}
+	case errors.Is(err, ErrNoToken):
+		return problem{status: http.StatusUnauthorized, code: "invalid_request", detail: "Not authenticated", challenge: challengeBearer}
+	case errors.Is(err, ErrTokenInvalidated):
+		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: "Token has been invalidated, please log in again", challenge: challengeInvalidToken}
+	case errors.Is(err, ErrInvalidToken):
+		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: "Could not validate credentials", challenge: challengeInvalidToken}
+	case errors.Is(err, ErrIncorrectPassword):
+		return problem{status: http.StatusBadRequest, code: "incorrect_password", detail: "Current password is incorrect"}
+	case errors.Is(err, ErrSamePassword):
+		return problem{status: http.StatusBadRequest, code: "password_unchanged", detail: "New password must differ from current password"}
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later"}
+	default:
+		return problem{status: http.StatusInternalServerError, code: "server_error", detail: "Internal Server Error"}
+	}
+}
+
+// WriteError writes err as a JSON error response:
+//
+//	{"detail": "Could not validate credentials", "error": "invalid_token"}
+//
+// with the status code, WWW-Authenticate and Retry-After headers that fit.
+// For validation errors "detail" is a list of [FieldError]. The error's own
+// text is never written. It is the default for [WithErrorHandler].
+func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
+	p := problemFor(err)
+	h := w.Header()
+	if p.challenge != "" {
+		h.Set("WWW-Authenticate", p.challenge)
+	}
+	if p.status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
+	}
+	h.Set("Cache-Control", "no-store")
+	body := struct {
+		Detail any    `json:"detail"`
+		Error  string `json:"error"`
+	}{Detail: p.detail, Error: p.code}
+	if p.status == http.StatusUnprocessableEntity {
+		body.Detail = fieldErrors(err)
+	}
+	writeJSON(w, p.status, body)
+}
+
+// fieldErrors returns the problems of a validation error, or the one entry
+// FastAPI gives for a body that is not valid JSON.
+func fieldErrors(err error) []FieldError {
+	var verr *ValidationError
+	if errors.As(err, &verr) {
+		return verr.Problems
+	}
+	return []FieldError{{Loc: []string{"body"}, Msg: "JSON decode error", Type: "json_invalid"}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types reach here; they always marshal.
+		status = http.StatusInternalServerError
+		b = []byte(`{"detail":"Internal Server Error","error":"server_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
