@@ -1,0 +1,34 @@
+// Package auth is user authentication for net/http services: registration,
+// password login, JWT access and refresh tokens, password changes, and a
+// middleware that protects routes.
+//
+// Build an [Authenticator] around a [UserStore], mount its [Authenticator.Handler],
+// and wrap the routes that need a user with [Authenticator.Middleware]:
+//
+//	store := memstore.New() // or sqlstore.New(db) for SQLite, PostgreSQL, MySQL
+//	a, err := auth.New(store, auth.WithSecret(secret))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	mux := http.NewServeMux()
+//	mux.Handle("/auth/", a.Handler())
+//	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(hello)))
+//
+// Inside a protected handler, [UserFromContext] returns the user.
+//
+// # Security model
+//
+// Passwords are hashed with argon2id and stored as PHC strings; parameters
+// read back from a stored hash are bounds-checked. Tokens are HS256 JWTs,
+// verified with the algorithm pinned, "exp" required and "iat" not in the
+// future. Each token carries the user's token version: changing the password
+// or disabling the user increments it, which revokes every earlier token at
+// once. An unknown username and a wrong password cost the same time and give
+// the same answer.
+//
+// # Errors
+//
+// Every failure wraps one of the sentinel errors (ErrInvalidCredentials,
+// ErrInvalidToken, ErrUnavailable, ...), which [WriteError] maps to HTTP status
+// codes and JSON bodies in one place. Error text never reaches a client.
+package auth

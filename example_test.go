@@ -1,0 +1,154 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/memstore"
+)
+
+// A 32-byte (or longer) random secret; in production, read it from the
+// environment or a secret manager. Generate one with `openssl rand -hex 32`.
+var secret = []byte("4f1c0d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f10")
+
+// Wiring Gatehouse into a net/http server: the auth endpoints under /auth/
+// and a protected route.
+func Example() {
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", a.Handler())
+	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := auth.UserFromContext(r.Context())
+		fmt.Fprintf(w, "hello, %s", u.Username)
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	// A client registers, logs in with the OAuth2 password grant, and calls
+	// the protected route with its access token.
+	res, _ := http.Post(srv.URL+"/auth/register", "application/json",
+		strings.NewReader(`{"username":"Alice","password":"correct horse battery"}`))
+	fmt.Println("register:", res.Status)
+	res, _ = http.PostForm(srv.URL+"/auth/login", url.Values{"username": {"alice"}, "password": {"correct horse battery"}})
+	var pair auth.TokenPair
+	_ = jsonDecode(res.Body, &pair)
+	fmt.Println("login:", res.Status, pair.TokenType)
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/hello", nil)
+	req.Header.Set("Authorization", "Bearer "+pair.AccessToken)
+	res, _ = http.DefaultClient.Do(req)
+	body, _ := io.ReadAll(res.Body)
+	fmt.Println(res.Status, string(body))
+
+	res, _ = http.Get(srv.URL + "/hello")
+	fmt.Println("without a token:", res.Status, res.Header.Get("WWW-Authenticate"))
+	// Output:
+	// register: 201 Created
+	// login: 200 OK bearer
+	// 200 OK hello, alice
+	// without a token: 401 Unauthorized Bearer
+}
+
+// Calling the library directly, without the HTTP handlers: register, log in,
+// verify the access token, and refresh.
+func ExampleAuthenticator_Refresh() {
+	ctx := context.Background()
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := a.Register(ctx, "bob", "correct horse battery"); err != nil {
+		log.Fatal(err)
+	}
+	pair, err := a.Login(ctx, "bob", "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, err := a.VerifyAccessToken(ctx, pair.AccessToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("access token belongs to", u.Username)
+
+	next, err := a.Refresh(ctx, pair.RefreshToken)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("new pair expires in", next.ExpiresIn, "seconds")
+	// Output:
+	// access token belongs to bob
+	// new pair expires in 1800 seconds
+}
+
+// Authenticate checks a password without issuing tokens, for apps with
+// their own sessions. Its errors are sentinels, tested with errors.Is.
+func ExampleAuthenticator_Authenticate() {
+	ctx := context.Background()
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := a.Register(ctx, "carol", "correct horse battery"); err != nil {
+		log.Fatal(err)
+	}
+	_, err = a.Authenticate(ctx, "carol", "wrong horse battery")
+	fmt.Println(errors.Is(err, auth.ErrInvalidCredentials))
+	_, err = a.Authenticate(ctx, "nobody", "correct horse battery")
+	fmt.Println(errors.Is(err, auth.ErrInvalidCredentials))
+	u, err := a.Authenticate(ctx, "CAROL", "correct horse battery")
+	fmt.Println(u.Username, err)
+	// Output:
+	// true
+	// true
+	// carol <nil>
+}
+
+// Reading the authenticated user in a handler behind the middleware.
+func ExampleUserFromContext() {
+	profile := func(w http.ResponseWriter, r *http.Request) {
+		u, ok := auth.UserFromContext(r.Context())
+		if !ok {
+			http.Error(w, "no user", http.StatusUnauthorized) // unreachable behind Middleware
+			return
+		}
+		fmt.Fprintf(w, "signed in as %s (id %s)", u.Username, u.ID)
+	}
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /profile", a.Middleware(http.HandlerFunc(profile)))
+}
+
+// Serving the endpoints under another prefix, here /api/v1/auth/.
+func ExampleAuthenticator_Handler() {
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/auth/", http.StripPrefix("/api/v1", a.Handler()))
+
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/auth/me", nil))
+	fmt.Println(rec.Code, strings.TrimSpace(rec.Body.String()))
+	// Output:
+	// 401 {"detail":"Not authenticated","error":"invalid_request"}
+}
+
+func jsonDecode(r io.Reader, v any) error {
+	return json.NewDecoder(r).Decode(v)
+}
