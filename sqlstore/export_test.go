@@ -1,0 +1,24 @@
+package sqlstore
+
+import "context"
+
+// MigrateWithExtra runs the embedded migrations followed by extra steps,
+// numbered from 1000, each a list of statements. It lets tests make a
+// migration fail halfway.
+func (s *Store) MigrateWithExtra(ctx context.Context, extra ...[]string) error {
+	ms, err := loadMigrations(s.dialect)
+	if err != nil {
+		return err
+	}
+	for i, stmts := range extra {
+		ms = append(ms, migration{version: int64(1000 + i), stmts: stmts})
+	}
+	return s.migrate(ctx, ms)
+}
+
+// SplitStatements exposes splitStatements.
+var SplitStatements = splitStatements
+
+// IsUnavailable and IsUnique expose the error classification.
+func (d Dialect) IsUnavailable(err error) bool { return d.isUnavailable(err) }
+func (d Dialect) IsUnique(err error) bool      { return d.isUnique(err) }

@@ -1,0 +1,206 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/sqlstore"
+)
+
+// checkAll calls every store method and wants each error to match target.
+func checkAll(t *testing.T, s auth.UserStore, ctx context.Context, target error) {
+	t.Helper()
+	u := testUser("unreachable")
+	u.ID = "x1"
+	results := map[string]error{}
+	results["CreateUser"] = s.CreateUser(ctx, u)
+	_, results["UserByID"] = s.UserByID(ctx, "x1")
+	_, results["UserByUsername"] = s.UserByUsername(ctx, "unreachable")
+	results["UpdateUser"] = s.UpdateUser(ctx, u, u.PasswordHash, u.TokenVersion)
+	results["DeleteUser"] = s.DeleteUser(ctx, "x1")
+	if m, ok := s.(*sqlstore.Store); ok {
+		results["Migrate"] = m.Migrate(ctx)
+	}
+	for op, err := range results {
+		if !errors.Is(err, target) {
+			t.Errorf("%s = %v, want %v", op, err, target)
+		}
+	}
+}
+
+func TestClosedDBIsUnavailable(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		db := tdb.open(t)
+		s := newStore(t, db)
+		db.Close()
+		checkAll(t, s, context.Background(), auth.ErrUnavailable)
+	})
+}
+
+func TestUnreachableIsUnavailable(t *testing.T) {
+	cases := []struct {
+		dialect     sqlstore.Dialect
+		driver, dsn string
+	}{
+		// A directory that does not exist: SQLite cannot open the file.
+		{sqlstore.SQLite, "sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "missing", "auth.db"))},
+		// Nothing listens on port 1.
+		{sqlstore.Postgres, "pgx", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5"},
+		{sqlstore.MySQL, "mysql", "root@tcp(127.0.0.1:1)/test?timeout=5s"},
+	}
+	for _, c := range cases {
+		t.Run(c.dialect.String(), func(t *testing.T) {
+			db := openDB(t, c.driver, c.dsn)
+			s, err := sqlstore.New(db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, s, context.Background(), auth.ErrUnavailable)
+		})
+	}
+}
+
+func TestCanceledContextIsNotUnavailable(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		s := newStore(t, tdb.db)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		checkAll(t, s, ctx, context.Canceled)
+		u := testUser("x")
+		if err := s.CreateUser(ctx, u); errors.Is(err, auth.ErrUnavailable) {
+			t.Errorf("canceled CreateUser = %v, want no ErrUnavailable", err)
+		}
+	})
+}
+
+// lockUsers holds a write lock on the users table from another connection
+// until the returned func is called.
+func lockUsers(t *testing.T, tdb *testDB, table string) func() {
+	t.Helper()
+	ctx := context.Background()
+	other := tdb.open(t)
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmts []string
+	switch tdb.dialect {
+	case sqlstore.SQLite:
+		stmts = []string{"BEGIN IMMEDIATE", "UPDATE " + table + " SET token_version = token_version"}
+	case sqlstore.Postgres:
+		stmts = []string{"BEGIN", "LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE"}
+	case sqlstore.MySQL:
+		stmts = []string{"BEGIN", "SELECT COUNT(*) FROM " + table + " FOR UPDATE"}
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return func() {
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+		conn.Close()
+	}
+}
+
+// lockTimeoutDB opens the test database with a server-side lock wait of
+// about a second or less.
+func lockTimeoutDB(t *testing.T, tdb *testDB) *sql.DB {
+	t.Helper()
+	switch tdb.dialect {
+	case sqlstore.SQLite:
+		return openDB(t, "sqlite", strings.Replace(tdb.dsn, "busy_timeout(5000)", "busy_timeout(300)", 1))
+	case sqlstore.Postgres:
+		u, err := url.Parse(tdb.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("lock_timeout", "300")
+		u.RawQuery = q.Encode()
+		return openDB(t, "pgx", u.String())
+	}
+	cfg, err := mysql.ParseDSN(tdb.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["innodb_lock_wait_timeout"] = "1"
+	return openDB(t, "mysql", cfg.FormatDSN())
+}
+
+// TestLockedIsUnavailable: a write that cannot get its lock fails as
+// unavailable, whether the database or the caller's deadline gives up, and
+// it is all or nothing.
+func TestLockedIsUnavailable(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		const prefix = "locked_"
+		s := newStore(t, tdb.db, sqlstore.WithTablePrefix(prefix))
+		ctx := context.Background()
+		u := testUser("alice")
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		next := *u
+		next.PasswordHash = "new"
+		next.TokenVersion = 2
+		next.Disabled = true
+
+		t.Run("LockTimeout", func(t *testing.T) {
+			impatient, err := sqlstore.New(lockTimeoutDB(t, tdb), sqlstore.WithTablePrefix(prefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unlock := lockUsers(t, tdb, prefix+"users")
+			err = impatient.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
+			unlock()
+			if !errors.Is(err, auth.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("UpdateUser on a locked table = %v, want ErrUnavailable from the database", err)
+			}
+			// The database gave up on the statement: nothing was written.
+			got, err := s.UserByID(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.PasswordHash != u.PasswordHash || got.TokenVersion != u.TokenVersion || got.Disabled {
+				t.Errorf("after a failed update: %+v, want the old state", *got)
+			}
+		})
+
+		t.Run("Deadline", func(t *testing.T) {
+			unlock := lockUsers(t, tdb, prefix+"users")
+			tctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			err := s.UpdateUser(tctx, &next, u.PasswordHash, u.TokenVersion)
+			unlock()
+			if !errors.Is(err, auth.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("UpdateUser past its deadline = %v, want ErrUnavailable and DeadlineExceeded", err)
+			}
+			// The outcome of a write that timed out is unknown (on MySQL the
+			// server goes on with a statement whose client gave up), but it
+			// is never partial.
+			got, err := s.UserByID(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := got.PasswordHash == u.PasswordHash && got.TokenVersion == u.TokenVersion && !got.Disabled
+			updated := got.PasswordHash == next.PasswordHash && got.TokenVersion == next.TokenVersion && got.Disabled
+			if !old && !updated {
+				t.Errorf("after a timed-out update: %+v, neither the old nor the new state", *got)
+			}
+		})
+	})
+}

@@ -1,0 +1,311 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"math"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/auth"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// defaultUsersTable is the users table's name in the migration files;
+// Migrate replaces it with the configured name.
+const defaultUsersTable = defaultPrefix + usersBase
+
+// Migrations returns the schema as SQL files, for teams that manage their
+// schema with a migration tool instead of [Store.Migrate]:
+//
+//	sqlite/0001_create_users.up.sql       golang-migrate layout, one directory
+//	sqlite/0001_create_users.down.sql     per dialect ("sqlite", "postgres",
+//	postgres/...                          "mysql", as Dialect.String)
+//	mysql/...
+//	goose/sqlite/0001_create_users.sql    goose layout, the same statements
+//	goose/postgres/...                    with goose's annotations
+//	goose/mysql/...
+//
+// For example, with golang-migrate's iofs source:
+//
+//	src, err := iofs.New(sqlstore.Migrations(), "postgres")
+//	m, err := migrate.NewWithSourceInstance("iofs", src, databaseURL)
+//
+// and with goose:
+//
+//	goose.SetBaseFS(sqlstore.Migrations())
+//	err := goose.Up(db, "goose/postgres")
+//
+// The files create the default table name, gatehouse_users; a table prefix
+// or name set with [WithTablePrefix] or [WithTableNames] applies only to
+// [Store.Migrate], so edit copies of the files to match. The tools keep
+// their own version tables; gatehouse_schema_migrations is Migrate's only.
+// Every statement is idempotent (IF NOT EXISTS), so a database set up by a
+// tool can later be handed to Migrate, and the other way round.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}
+
+type migration struct {
+	version int64
+	stmts   []string
+}
+
+// loadMigrations reads the dialect's up files in version order.
+func loadMigrations(d Dialect) ([]migration, error) {
+	dir := path.Join("migrations", d.String())
+	entries, err := migrationFiles.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrations for %s: %w", d, err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".up.sql") {
+			continue
+		}
+		num, _, _ := strings.Cut(name, "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: migration file %s: no version number", name)
+		}
+		body, err := migrationFiles.ReadFile(path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, stmts: splitStatements(string(body))})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// splitStatements splits a migration file into statements at lines ending
+// in a semicolon, so that no driver needs multi-statement support. Parts
+// that hold only comments are dropped.
+func splitStatements(text string) []string {
+	var stmts []string
+	var cur strings.Builder
+	flush := func() {
+		stmt := strings.TrimSpace(cur.String())
+		cur.Reset()
+		for _, line := range strings.Split(stmt, "\n") {
+			if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+				stmts = append(stmts, strings.TrimSuffix(stmt, ";"))
+				return
+			}
+		}
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		cur.WriteString(line)
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			flush()
+		}
+	}
+	flush()
+	return stmts
+}
+
+// Migrate creates or upgrades the schema to the version this package needs.
+// It is idempotent, and safe to run from several processes at once: the
+// first takes a lock and migrates, the others wait for it and then find
+// nothing to do.
+//
+//   - SQLite: all pending steps run in one BEGIN IMMEDIATE transaction; the
+//     others wait for the busy timeout (see [SQLiteDSN]).
+//   - PostgreSQL: all pending steps run in one transaction holding a
+//     transaction-level advisory lock keyed by the users table's name. A
+//     failure leaves the schema as it was.
+//   - MySQL/MariaDB: GET_LOCK serializes runners. DDL commits implicitly
+//     there, so a failure can leave a step half done; every step is
+//     idempotent, so running Migrate again completes it.
+//
+// Applied versions are recorded in the migrations table (by default
+// gatehouse_schema_migrations). A database already at a newer version than
+// this package knows is left alone, so older and newer instances can run
+// side by side during a rolling deploy.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations(s.dialect)
+	if err != nil {
+		return err
+	}
+	return s.migrate(ctx, ms)
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
+	var err error
+	switch s.dialect {
+	case SQLite:
+		err = s.migrateSQLite(ctx, ms)
+	case Postgres:
+		err = s.migratePostgres(ctx, ms)
+	case MySQL:
+		err = s.migrateMySQL(ctx, ms)
+	}
+	if err != nil {
+		return s.fail(ctx, "migrate", err)
+	}
+	return nil
+}
+
+func (s *Store) migrateSQLite(ctx context.Context, ms []migration) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// database/sql's BeginTx would start a DEFERRED transaction unless the
+	// DSN says otherwise; IMMEDIATE takes the write lock up front.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		end := "COMMIT"
+		if err != nil {
+			end = "ROLLBACK"
+		}
+		if _, e := conn.ExecContext(context.WithoutCancel(ctx), end); e != nil {
+			discard(conn)
+			if err == nil {
+				err = e
+			}
+		}
+	}()
+	return s.apply(ctx, conn, ms)
+}
+
+func (s *Store) migratePostgres(ctx context.Context, ms []migration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey()); err != nil {
+		return err
+	}
+	if err := s.apply(ctx, tx, ms); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// mysqlLockWait bounds the wait for another instance's migration, unless
+// the context's deadline is sooner.
+const mysqlLockWait = 60 * time.Second
+
+func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var dbName string
+	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
+		return err
+	}
+	// Lock names are server-wide, at most 64 characters.
+	name := fmt.Sprintf("gatehouse_migrate_%016x", uint64(lockHash(dbName+"."+s.usersName)))
+	wait := mysqlLockWait
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait = max(time.Until(dl), 0) // a negative timeout would wait forever
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, math.Ceil(wait.Seconds())).Scan(&got); err != nil {
+		return err
+	}
+	if !got.Valid || got.Int64 != 1 {
+		return fmt.Errorf("%w: another instance holds the migration lock %s", auth.ErrUnavailable, name)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", name); err != nil {
+			discard(conn) // closing the session releases the lock
+		}
+	}()
+	return s.apply(ctx, conn, ms)
+}
+
+// discard makes database/sql close conn instead of returning it to the
+// pool, for a connection left in an unknown state.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+func lockHash(s string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("gatehouse/sqlstore:" + s))
+	return int64(h.Sum64())
+}
+
+func (s *Store) lockKey() int64 { return lockHash(s.usersName) }
+
+// apply creates the migrations table and runs the steps not recorded there.
+func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
+	if _, err := q.ExecContext(ctx, s.versionsDDL()); err != nil {
+		return err
+	}
+	applied, err := s.appliedVersions(ctx, q)
+	if err != nil {
+		return err
+	}
+	insert := s.dialect.rebind("INSERT INTO " + s.migrations + " (version) VALUES (?)")
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		for _, stmt := range m.stmts {
+			if _, err := q.ExecContext(ctx, strings.ReplaceAll(stmt, defaultUsersTable, s.users)); err != nil {
+				return fmt.Errorf("version %d: %w", m.version, err)
+			}
+		}
+		if _, err := q.ExecContext(ctx, insert, m.version); err != nil {
+			return fmt.Errorf("version %d: %w", m.version, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) appliedVersions(ctx context.Context, q querier) (map[int64]bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT version FROM "+s.migrations)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	applied := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
+}
+
+func (s *Store) versionsDDL() string {
+	t := s.migrations
+	switch s.dialect {
+	case Postgres:
+		return "CREATE TABLE IF NOT EXISTS " + t + " (version BIGINT NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+	case MySQL:
+		return "CREATE TABLE IF NOT EXISTS " + t + " (version BIGINT NOT NULL PRIMARY KEY, applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB"
+	}
+	return "CREATE TABLE IF NOT EXISTS " + t + " (version INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+}

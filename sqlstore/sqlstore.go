@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/auth"
+	"github.com/google/uuid"
+)
+
+// Store is an [auth.UserStore] on a *sql.DB. It is safe for concurrent use
+// and holds no state besides its configuration: several Stores, in one
+// process or many, may share one database. Create it with [New] and create
+// its tables with [Store.Migrate].
+type Store struct {
+	db         *sql.DB
+	dialect    Dialect
+	users      string // quoted
+	migrations string // quoted
+	usersName  string // unquoted, for the migration files and lock names
+
+	qInsert, qByID, qByName, qUpdate, qState, qDelete string
+}
+
+var _ auth.UserStore = (*Store)(nil)
+
+const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at"
+
+// New returns a Store that keeps users in db. It does not touch the
+// database; call [Store.Migrate] before first use. It fails for a nil db,
+// a driver whose dialect cannot be detected (pass [WithDialect]), or an
+// invalid table name.
+func New(db *sql.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	c := defaultConfig()
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if c.dialect == 0 {
+		d, err := detectDialect(db)
+		if err != nil {
+			return nil, err
+		}
+		c.dialect = d
+	}
+	d := c.dialect
+	s := &Store{
+		db:         db,
+		dialect:    d,
+		users:      d.quote(c.users),
+		migrations: d.quote(c.migrations),
+		usersName:  c.users,
+	}
+	t := s.users
+	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	s.qByID = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE id = ?")
+	s.qByName = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE username = ?")
+	s.qUpdate = d.rebind("UPDATE " + t + " SET password_hash = ?, token_version = ?, disabled = ?, updated_at = ?" +
+		" WHERE id = ? AND password_hash = ? AND token_version = ?")
+	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at FROM " + t + " WHERE id = ?")
+	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
+	return s, nil
+}
+
+// Dialect returns the dialect the Store speaks, given or detected.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// CreateUser implements [auth.UserStore]. An empty u.ID gets a UUIDv7 (time
+// ordered, so inserts stay at the end of the primary key index). The UNIQUE
+// constraints on username and id decide duplicates: there is no read before
+// the insert.
+func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
+	id := u.ID
+	if id == "" {
+		v7, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("sqlstore: generate id: %w", err)
+		}
+		id = v7.String()
+	}
+	d := s.dialect
+	_, err := s.db.ExecContext(ctx, s.qInsert, id, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion,
+		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt))
+	if err != nil {
+		if d.isUnique(err) {
+			return fmt.Errorf("sqlstore: create user: %w", auth.ErrUserExists)
+		}
+		return s.fail(ctx, "create user", err)
+	}
+	u.ID = id
+	return nil
+}
+
+// UserByID implements [auth.UserStore].
+func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) {
+	return s.get(ctx, "user by id", s.qByID, id)
+}
+
+// UserByUsername implements [auth.UserStore]. The comparison is byte for
+// byte on every dialect.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User, error) {
+	return s.get(ctx, "user by username", s.qByName, username)
+}
+
+func (s *Store) get(ctx context.Context, op, query, arg string) (*auth.User, error) {
+	var u auth.User
+	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled,
+		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
+	}
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	return &u, nil
+}
+
+// UpdateUser implements [auth.UserStore] with one conditional UPDATE, so a
+// failure at any point leaves the stored user as it was. When no row
+// matched, a second read tells ErrUserNotFound from ErrConflict.
+func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, prevVersion int64) error {
+	const op = "update user"
+	d := s.dialect
+	res, err := s.db.ExecContext(ctx, s.qUpdate, u.PasswordHash, u.TokenVersion, u.Disabled, d.timeArg(u.UpdatedAt),
+		u.ID, prevHash, prevVersion)
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var cur auth.User
+	err = s.db.QueryRowContext(ctx, s.qState, u.ID).Scan(&cur.PasswordHash, &cur.TokenVersion, &cur.Disabled,
+		timeDest{&cur.UpdatedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
+	}
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	// MySQL counts changed rows, not matched ones: an update that writes the
+	// values already stored reports 0. If the condition holds and the row
+	// already holds the new values, the update is done.
+	if cur.PasswordHash == prevHash && cur.TokenVersion == prevVersion &&
+		cur.PasswordHash == u.PasswordHash && cur.TokenVersion == u.TokenVersion &&
+		cur.Disabled == u.Disabled && cur.UpdatedAt.Equal(u.UpdatedAt.Truncate(time.Microsecond)) {
+		return nil
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
+}
+
+// DeleteUser implements [auth.UserStore].
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	const op = "delete user"
+	res, err := s.db.ExecContext(ctx, s.qDelete, id)
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
+	}
+	return nil
+}
