@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/auth"
 	"github.com/gatehouse/auth/memstore"
