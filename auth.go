@@ -30,6 +30,7 @@ const maxUpdateAttempts = 5
 // for concurrent use.
 type Authenticator struct {
 	store     UserStore
+	sessions  SessionStore // nil when the store does not keep sessions
 	cfg       config
 	parser    *jwt.Parser
 	dummyHash string
@@ -65,7 +66,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}, nil
+	a := &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}
+	a.sessions, _ = store.(SessionStore)
+	return a, nil
 }
 
 func (c *config) validate() error {
@@ -85,6 +88,8 @@ func (c *config) validate() error {
 		return errors.New("auth: access TTL must be positive")
 	case c.refreshTTL <= 0:
 		return errors.New("auth: refresh TTL must be positive")
+	case c.refreshGrace < 0 || c.refreshGrace > 5*time.Minute:
+		return errors.New("auth: refresh grace period must be between 0 and 5 minutes")
 	case c.leeway < 0 || c.leeway > time.Minute:
 		return errors.New("auth: leeway must be between 0 and 60 seconds")
 	case c.clock == nil:
@@ -203,19 +208,28 @@ func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
 }
 
 // Login authenticates like [Authenticator.Authenticate] and issues a token
-// pair.
+// pair. When the store keeps sessions it starts one, recording the client
+// described by [WithClientInfo] on ctx.
 func (a *Authenticator) Login(ctx context.Context, username, password string) (TokenPair, error) {
 	u, err := a.Authenticate(ctx, username, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.issuePair(u)
+	g, err := a.startSession(ctx, u)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return a.issuePair(u, g)
 }
 
 // Refresh exchanges a valid refresh token for a new pair. It returns an error
 // wrapping [ErrInvalidToken] for a token that is malformed, forged, expired or
 // not a refresh token; [ErrTokenInvalidated] when the password was changed
-// since; and [ErrUserInactive] when the user was disabled or deleted.
+// since, or the session was ended; and [ErrUserInactive] when the user was
+// disabled or deleted.
+//
+// When the store keeps sessions, each refresh token can be exchanged once:
+// see [SessionStore] and [WithRefreshGracePeriod] for rotation and reuse.
 func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	c, err := a.parse(refreshToken, tokenTypeRefresh)
 	if err != nil {
@@ -232,7 +246,14 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	case u.TokenVersion != *c.Version:
 		return TokenPair{}, ErrTokenInvalidated
 	}
-	return a.issuePair(u)
+	if a.sessions == nil {
+		return a.issuePair(u, a.statelessGrant(a.now()))
+	}
+	g, err := a.rotate(ctx, u, c)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return a.issuePair(u, g)
 }
 
 // VerifyAccessToken checks an access token and returns its user, freshly
@@ -241,22 +262,27 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 // [ErrTokenInvalidated] for a token issued before the user's last password
 // change or disabling.
 func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
+	u, _, err := a.verifyAccess(ctx, token)
+	return u, err
+}
+
+func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*User, *claims, error) {
 	c, err := a.parse(token, tokenTypeAccess)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u, err := a.store.UserByID(ctx, c.Subject)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
+		return nil, nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
 	case err != nil:
-		return nil, a.storeErr("look up user", err)
+		return nil, nil, a.storeErr("look up user", err)
 	case u.Disabled:
-		return nil, ErrUserDisabled
+		return nil, nil, ErrUserDisabled
 	case u.TokenVersion != *c.Version:
-		return nil, ErrTokenInvalidated
+		return nil, nil, ErrTokenInvalidated
 	}
-	return u, nil
+	return u, c, nil
 }
 
 // ChangePassword replaces the password of user after checking current. It
@@ -302,27 +328,41 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 			return a.storeErr("update user", err)
 		}
 		*user = next
+		a.endSessions(ctx, user.ID)
 		return nil
 	}
 	return fmt.Errorf("auth: change password: %w", ErrConflict)
 }
 
 // SetDisabled disables or re-enables a user. Disabling increments the token
-// version in the same write, which revokes every token the user holds.
-// Setting the flag to its current value changes nothing.
+// version in the same write, which revokes every token and session the user
+// holds. Setting the flag to its current value changes nothing.
 func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled bool) error {
+	return a.modifyUser(ctx, userID, "set disabled", func(u *User) bool {
+		if u.Disabled == disabled {
+			return false
+		}
+		u.Disabled = disabled
+		if disabled {
+			u.TokenVersion++
+		}
+		return true
+	})
+}
+
+// modifyUser applies change to a fresh copy of the user and writes it back,
+// conditional on nothing having changed in between; on a conflict it reads
+// again and retries. change returns false when there is nothing to write.
+// When the token version went up, the user's sessions are ended.
+func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) bool) error {
 	for range maxUpdateAttempts {
 		u, err := a.store.UserByID(ctx, userID)
 		if err != nil {
 			return a.storeErr("look up user", err)
 		}
-		if u.Disabled == disabled {
-			return nil
-		}
 		next := *u
-		next.Disabled = disabled
-		if disabled {
-			next.TokenVersion++
+		if !change(&next) {
+			return nil
 		}
 		next.UpdatedAt = a.now()
 		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
@@ -332,9 +372,12 @@ func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled
 		if err != nil {
 			return a.storeErr("update user", err)
 		}
+		if next.TokenVersion != u.TokenVersion {
+			a.endSessions(ctx, userID)
+		}
 		return nil
 	}
-	return fmt.Errorf("auth: set disabled: %w", ErrConflict)
+	return fmt.Errorf("auth: %s: %w", op, ErrConflict)
 }
 
 // UserByUsername looks a user up by any spelling of the name that has the
@@ -365,7 +408,7 @@ func (a *Authenticator) UserByID(ctx context.Context, id string) (*User, error) 
 // storeErr passes on the store's sentinel outcomes and context errors and
 // wraps anything else so that it reads as a store failure in logs.
 func (a *Authenticator) storeErr(op string, err error) error {
-	if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrUserExists) || errors.Is(err, ErrConflict) {
+	if errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrUserExists) || errors.Is(err, ErrConflict) || errors.Is(err, ErrSessionNotFound) {
 		return err
 	}
 	return fmt.Errorf("auth: %s: %w", op, err)

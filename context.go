@@ -6,14 +6,28 @@ import "context"
 // this package can set it.
 type userKey struct{}
 
-func withUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(ctx, userKey{}, u)
+// authenticated is what the middleware stores under userKey.
+type authenticated struct {
+	user      *User
+	sessionID string
+}
+
+func withUser(ctx context.Context, u *User, sessionID string) context.Context {
+	return context.WithValue(ctx, userKey{}, authenticated{user: u, sessionID: sessionID})
 }
 
 // UserFromContext returns the user that [Authenticator.Middleware] or
 // [Authenticator.OptionalMiddleware] authenticated for this request. ok is
 // false when there is none. It never panics.
 func UserFromContext(ctx context.Context) (u *User, ok bool) {
-	u, ok = ctx.Value(userKey{}).(*User)
-	return u, ok && u != nil
+	v, ok := ctx.Value(userKey{}).(authenticated)
+	return v.user, ok && v.user != nil
+}
+
+// SessionIDFromContext returns the ID of the session the request's access
+// token belongs to, as listed by [Authenticator.Sessions]. ok is false
+// without an authenticated user or when the store keeps no sessions.
+func SessionIDFromContext(ctx context.Context) (id string, ok bool) {
+	v, _ := ctx.Value(userKey{}).(authenticated)
+	return v.sessionID, v.sessionID != ""
 }

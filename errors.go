@@ -23,6 +23,20 @@ var (
 	// out (database down, SQLite busy). The handlers answer 503.
 	ErrUnavailable = errors.New("auth: store unavailable")
 
+	// ErrSessionNotFound is returned by a [SessionStore], and by
+	// RevokeSession, when no session matches (for RevokeSession: none of the
+	// caller's own live sessions).
+	ErrSessionNotFound = errors.New("auth: session not found")
+
+	// ErrSessionsUnsupported is returned by the session operations when the
+	// store does not implement [SessionStore].
+	ErrSessionsUnsupported = errors.New("auth: the store does not keep sessions")
+
+	// ErrTokenReused is joined with [ErrTokenInvalidated] when a refresh
+	// token that was already exchanged is presented again after the grace
+	// window. Its whole session is revoked.
+	ErrTokenReused = errors.New("auth: refresh token reused")
+
 	// ErrInvalidCredentials is returned for an unknown username and for a
 	// wrong password alike, so callers cannot tell the two apart.
 	ErrInvalidCredentials = errors.New("auth: invalid username or password")

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +15,11 @@ const (
 	pathRefresh        = "/auth/refresh"
 	pathChangePassword = "/auth/change-password"
 	pathMe             = "/auth/me"
+	pathLogout         = "/auth/logout"
+	pathLogoutAll      = "/auth/logout-all"
+	pathSessions       = "/auth/sessions"
+	// pathSessionPrefix is followed by a session ID.
+	pathSessionPrefix = "/auth/sessions/"
 )
 
 // route is one endpoint: the method it accepts and what serves it.
@@ -35,6 +42,10 @@ type handler struct {
 //	POST /auth/refresh          {refresh_token}              200 token pair
 //	POST /auth/change-password  bearer; {current_password, new_password}  204
 //	GET  /auth/me               bearer                       200 user
+//	POST /auth/logout           {refresh_token}              204
+//	POST /auth/logout-all       bearer                       204
+//	GET  /auth/sessions         bearer                       200 list of sessions
+//	DELETE /auth/sessions/{id}  bearer                       204
 //
 // Every error is JSON with "detail" and "error" members (see [WriteError]).
 // To serve the endpoints under another prefix, strip it first:
@@ -48,12 +59,22 @@ func (a *Authenticator) Handler() http.Handler {
 		pathRefresh:        {http.MethodPost, h.refresh},
 		pathChangePassword: {http.MethodPost, h.changePassword},
 		pathMe:             {http.MethodGet, h.me},
+		pathLogout:         {http.MethodPost, h.logout},
+		pathLogoutAll:      {http.MethodPost, h.logoutAll},
+		pathSessions:       {http.MethodGet, h.listSessions},
+		pathSessionPrefix:  {http.MethodDelete, h.revokeSession},
 	}
 	return h
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, ok := h.routes[r.URL.Path]
+	path := r.URL.Path
+	if id, ok := strings.CutPrefix(path, pathSessionPrefix); ok && id != "" && !strings.Contains(id, "/") {
+		path = pathSessionPrefix
+	} else if path == pathSessionPrefix {
+		path = "" // a session ID is required
+	}
+	rt, ok := h.routes[path]
 	if !ok {
 		h.a.cfg.errorHandler(w, r, errNotFound)
 		return
@@ -121,7 +142,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		if err := verr.err(); err != nil {
 			return grantError{err}
 		}
-		pair, err = h.a.Login(r.Context(), f["username"], f["password"])
+		pair, err = h.a.Login(h.clientContext(r), f["username"], f["password"])
 	case "refresh_token":
 		f.require(&verr, "refresh_token")
 		if err := verr.err(); err != nil {
@@ -164,7 +185,7 @@ func writeTokens(w http.ResponseWriter, pair TokenPair) {
 
 func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	// Authentication first: without a valid token the body is never read.
-	u, err := h.a.authenticateRequest(r)
+	u, _, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
@@ -185,7 +206,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.a.authenticateRequest(r)
+	u, _, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
@@ -223,11 +244,96 @@ func bearerToken(r *http.Request) (string, error) {
 	return token, nil
 }
 
-// authenticateRequest returns the user of the request's bearer token.
-func (a *Authenticator) authenticateRequest(r *http.Request) (*User, error) {
+// authenticateRequest returns the user of the request's bearer token and
+// the token's claims.
+func (a *Authenticator) authenticateRequest(r *http.Request) (*User, *claims, error) {
 	token, err := bearerToken(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.VerifyAccessToken(r.Context(), token)
+	return a.verifyAccess(r.Context(), token)
+}
+
+// clientContext records the client's user agent and address for a new
+// session.
+func (h *handler) clientContext(r *http.Request) context.Context {
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	return WithClientInfo(r.Context(), r.UserAgent(), ip)
+}
+
+func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
+	f, err := readJSON(w, r, "refresh_token")
+	if err != nil {
+		return err
+	}
+	var verr ValidationError
+	f.require(&verr, "refresh_token")
+	if err := verr.err(); err != nil {
+		return err
+	}
+	if err := h.a.Logout(r.Context(), f["refresh_token"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) logoutAll(w http.ResponseWriter, r *http.Request) error {
+	u, _, err := h.a.authenticateRequest(r)
+	if err != nil {
+		return err
+	}
+	if err := h.a.LogoutAll(r.Context(), u.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// sessionJSON is the public view of a session: never a jti.
+type sessionJSON struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	Current    bool      `json:"current"`
+}
+
+func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
+	u, c, err := h.a.authenticateRequest(r)
+	if err != nil {
+		return err
+	}
+	list, err := h.a.Sessions(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionJSON, 0, len(list))
+	for _, s := range list {
+		out = append(out, sessionJSON{
+			ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
+			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == c.Session,
+		})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *handler) revokeSession(w http.ResponseWriter, r *http.Request) error {
+	u, _, err := h.a.authenticateRequest(r)
+	if err != nil {
+		return err
+	}
+	id := strings.TrimPrefix(r.URL.Path, pathSessionPrefix)
+	if err := h.a.RevokeSession(r.Context(), u.ID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

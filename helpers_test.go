@@ -3,9 +3,14 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/auth"
 	"github.com/gatehouse/auth/memstore"
@@ -128,3 +133,17 @@ func (s *flakyStore) UpdateUser(ctx context.Context, u *auth.User, h string, v i
 }
 
 var errDown = errors.Join(auth.ErrUnavailable, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused"))
+
+func loginRequest(user, pass string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/auth/login", strings.NewReader(url.Values{"username": {user}, "password": {pass}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+func serve(h http.Handler, req *http.Request) response {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
+}
+
+func utf8Valid(s string) bool { return utf8.ValidString(s) }

@@ -87,6 +87,10 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusBadRequest, code: "incorrect_password", detail: "Current password is incorrect"}
 	case errors.Is(err, ErrSamePassword):
 		return problem{status: http.StatusBadRequest, code: "password_unchanged", detail: "New password must differ from current password"}
+	case errors.Is(err, ErrSessionNotFound):
+		return problem{status: http.StatusNotFound, code: "session_not_found", detail: "Session not found"}
+	case errors.Is(err, ErrSessionsUnsupported):
+		return problem{status: http.StatusNotImplemented, code: "sessions_unsupported", detail: "Sessions are not supported by this server"}
 	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later"}
 	default:

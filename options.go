@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,6 +17,8 @@ type config struct {
 	secret         []byte
 	accessTTL      time.Duration
 	refreshTTL     time.Duration
+	refreshGrace   time.Duration
+	onReuse        func(ctx context.Context, userID, sessionID string)
 	issuer         string
 	audience       string
 	leeway         time.Duration
@@ -30,6 +33,7 @@ func defaultConfig() config {
 	return config{
 		accessTTL:      30 * time.Minute,
 		refreshTTL:     7 * 24 * time.Hour,
+		refreshGrace:   10 * time.Second,
 		leeway:         5 * time.Second,
 		passwordParams: DefaultPasswordParams(),
 		clock:          time.Now,
@@ -52,6 +56,24 @@ func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTT
 
 // WithRefreshTTL sets how long refresh tokens are valid. Defaults to 7 days.
 func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
+
+// WithRefreshGracePeriod sets how long after a refresh token was exchanged
+// it may be presented again, for clients such as browsers with several tabs
+// that refresh at once. Inside the window the exchange is answered with the
+// same child refresh token the first exchange produced (and a new access
+// token), so one parent never has two live children. After the window, a
+// second use counts as reuse of a stolen token and revokes the whole
+// session. Only applies when the store keeps sessions ([SessionStore]).
+// Defaults to 10 seconds; 0 makes every second use a reuse; New rejects more
+// than 5 minutes.
+func WithRefreshGracePeriod(d time.Duration) Option { return func(c *config) { c.refreshGrace = d } }
+
+// WithReuseHook sets a function called when a refresh token is reused after
+// the grace window and its session is revoked: a sign that the token was
+// stolen. The event is also logged at warning level. Defaults to none.
+func WithReuseHook(f func(ctx context.Context, userID, sessionID string)) Option {
+	return func(c *config) { c.onReuse = f }
+}
 
 // WithIssuer sets the "iss" claim of issued tokens and requires it on
 // verification. Defaults to none (neither issued nor checked).

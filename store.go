@@ -63,7 +63,86 @@ type UserStore interface {
 	// Username, ID and CreatedAt are never changed.
 	UpdateUser(ctx context.Context, u *User, prevHash string, prevVersion int64) error
 
-	// DeleteUser removes the user with the given ID. It returns an error
-	// wrapping ErrUserNotFound when there is no such user.
+	// DeleteUser removes the user with the given ID, and the user's sessions
+	// when the store is also a SessionStore. It returns an error wrapping
+	// ErrUserNotFound when there is no such user.
 	DeleteUser(ctx context.Context, id string) error
+}
+
+// Session is one login: a family of refresh tokens, each replacing the one
+// before it. Stores keep token identifiers (jti values), never a token.
+type Session struct {
+	// ID identifies the session (the token family). It is random and is
+	// carried in the "sid" claim of both tokens.
+	ID string
+	// UserID is the ID of the session's user.
+	UserID string
+	// TokenVersion is the user's token version at login. A session whose
+	// version differs from the user's (after a password change, disabling
+	// or logout-all) is dead.
+	TokenVersion int64
+	// CurrentJTI is the jti of the newest refresh token, the only one that
+	// may be exchanged.
+	CurrentJTI string
+	// PreviousJTI is the jti that CurrentJTI replaced, kept for the grace
+	// window; empty before the first rotation.
+	PreviousJTI string
+	// CreatedAt is the login time; ExpiresAt is CreatedAt plus the refresh
+	// TTL and never moves.
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// RotatedAt is when CurrentJTI was issued; LastUsedAt is the last
+	// successful refresh (both equal CreatedAt until then).
+	RotatedAt  time.Time
+	LastUsedAt time.Time
+	// RevokedAt is when the session was ended; zero while it is live.
+	RevokedAt time.Time
+	// UserAgent and IP describe the client at login, as the handler saw it.
+	UserAgent string
+	IP        string
+}
+
+// SessionStore is an optional ability of a [UserStore], found by type
+// assertion. With it, every login starts a [Session]: refresh tokens rotate
+// on each use, a replayed refresh token revokes its whole family, and users
+// can log out, list their sessions and end any of them.
+//
+// Without it the Authenticator is stateless: refresh tokens stay valid until
+// they expire or the user's token version changes (password change,
+// disabling), logout cannot revoke anything, and there is no session list.
+//
+// Times are stored in UTC with microsecond precision. Errors are for the
+// outcomes named below and for system failures; wrap [ErrUnavailable] when
+// the backend cannot be reached.
+type SessionStore interface {
+	// CreateSession stores a new session. It returns an error wrapping
+	// ErrUserExists if the ID is taken.
+	CreateSession(ctx context.Context, s *Session) error
+
+	// Session returns the session with the given ID, revoked or not, or an
+	// error wrapping ErrSessionNotFound.
+	Session(ctx context.Context, id string) (*Session, error)
+
+	// RotateSession atomically replaces the session's CurrentJTI fromJTI by
+	// toJTI, sets PreviousJTI to fromJTI and RotatedAt and LastUsedAt to at,
+	// but only while CurrentJTI == fromJTI and the session is not revoked;
+	// otherwise it changes nothing and returns an error wrapping ErrConflict.
+	// Of many concurrent rotations from one jti, exactly one succeeds. It
+	// returns ErrSessionNotFound when there is no such session.
+	RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error
+
+	// RevokeSession sets RevokedAt to at unless the session is revoked
+	// already. Revoking twice, or a missing session, is not an error.
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+
+	// RevokeUserSessions revokes every live session of the user.
+	RevokeUserSessions(ctx context.Context, userID string, at time.Time) error
+
+	// UserSessions returns the user's sessions that are not revoked and
+	// expire after now, oldest first.
+	UserSessions(ctx context.Context, userID string, now time.Time) ([]*Session, error)
+
+	// DeleteSessions removes sessions that expired or were revoked before
+	// now, and returns how many it removed.
+	DeleteSessions(ctx context.Context, before time.Time) (int, error)
 }

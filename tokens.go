@@ -40,6 +40,24 @@ type claims struct {
 	// Version is the user's TokenVersion when the token was issued. A pointer
 	// so that a token without it is rejected instead of read as zero.
 	Version *int64 `json:"ver"`
+	// Session is the session (token family) ID, when the store keeps
+	// sessions.
+	Session string `json:"sid,omitempty"`
+}
+
+// refreshGrant describes the refresh token of a pair: its session, jti and
+// validity. Signing the same grant twice gives the same token, which is how
+// a refresh inside the grace window returns the current child again.
+type refreshGrant struct {
+	session  string
+	jti      string
+	issuedAt time.Time
+	expires  time.Time
+}
+
+// statelessGrant is the refresh grant when there is no session store.
+func (a *Authenticator) statelessGrant(now time.Time) refreshGrant {
+	return refreshGrant{jti: uuid.NewString(), issuedAt: now, expires: now.Add(a.cfg.refreshTTL)}
 }
 
 // newParser builds the one parser used for every token: HS256 only, "exp"
@@ -62,14 +80,14 @@ func newParser(c *config) *jwt.Parser {
 	return jwt.NewParser(opts...)
 }
 
-// issuePair signs a new access and refresh token for u.
-func (a *Authenticator) issuePair(u *User) (TokenPair, error) {
+// issuePair signs a new access token for u and the refresh token g.
+func (a *Authenticator) issuePair(u *User, g refreshGrant) (TokenPair, error) {
 	now := a.now()
-	access, err := a.sign(u, tokenTypeAccess, now, a.cfg.accessTTL)
+	access, err := a.sign(u, tokenTypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL))
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.sign(u, tokenTypeRefresh, now, a.cfg.refreshTTL)
+	refresh, err := a.sign(u, tokenTypeRefresh, g.session, g.jti, g.issuedAt, g.expires)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -81,18 +99,19 @@ func (a *Authenticator) issuePair(u *User) (TokenPair, error) {
 	}, nil
 }
 
-func (a *Authenticator) sign(u *User, typ string, now time.Time, ttl time.Duration) (string, error) {
+func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time) (string, error) {
 	version := u.TokenVersion
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    a.cfg.issuer,
 			Subject:   u.ID,
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        uuid.NewString(),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			IssuedAt:  jwt.NewNumericDate(iat),
+			ID:        jti,
 		},
 		Type:    typ,
 		Version: &version,
+		Session: session,
 	}
 	if a.cfg.audience != "" {
 		c.Audience = jwt.ClaimStrings{a.cfg.audience}

@@ -7,7 +7,9 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/gatehouse/auth"
 	"github.com/google/uuid"
@@ -16,17 +18,25 @@ import (
 // Store keeps users in maps guarded by a mutex. The zero value is not usable;
 // call [New].
 type Store struct {
-	mu     sync.RWMutex
-	byID   map[string]*auth.User
-	byName map[string]string // username -> ID
+	mu       sync.RWMutex
+	byID     map[string]*auth.User
+	byName   map[string]string // username -> ID
+	sessions map[string]*auth.Session
 }
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{byID: make(map[string]*auth.User), byName: make(map[string]string)}
+	return &Store{
+		byID:     make(map[string]*auth.User),
+		byName:   make(map[string]string),
+		sessions: make(map[string]*auth.Session),
+	}
 }
 
-var _ auth.UserStore = (*Store)(nil)
+var (
+	_ auth.UserStore    = (*Store)(nil)
+	_ auth.SessionStore = (*Store)(nil)
+)
 
 // CreateUser implements [auth.UserStore].
 func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
@@ -120,5 +130,129 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(s.byName, u.Username)
 	delete(s.byID, id)
+	for sid, sess := range s.sessions {
+		if sess.UserID == id {
+			delete(s.sessions, sid)
+		}
+	}
 	return nil
+}
+
+// CreateSession implements [auth.SessionStore].
+func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.sessions[sess.ID]; taken {
+		return fmt.Errorf("memstore: session id: %w", auth.ErrUserExists)
+	}
+	c := *sess
+	s.sessions[sess.ID] = &c
+	return nil
+}
+
+// Session implements [auth.SessionStore].
+func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions[id]
+	if !ok {
+		return nil, auth.ErrSessionNotFound
+	}
+	c := *sess
+	return &c, nil
+}
+
+// RotateSession implements [auth.SessionStore].
+func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok {
+		return auth.ErrSessionNotFound
+	}
+	if sess.CurrentJTI != fromJTI || !sess.RevokedAt.IsZero() {
+		return auth.ErrConflict
+	}
+	sess.PreviousJTI, sess.CurrentJTI = fromJTI, toJTI
+	sess.RotatedAt, sess.LastUsedAt = at, at
+	return nil
+}
+
+// RevokeSession implements [auth.SessionStore].
+func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess, ok := s.sessions[id]; ok && sess.RevokedAt.IsZero() {
+		sess.RevokedAt = at
+	}
+	return nil
+}
+
+// RevokeUserSessions implements [auth.SessionStore].
+func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sess := range s.sessions {
+		if sess.UserID == userID && sess.RevokedAt.IsZero() {
+			sess.RevokedAt = at
+		}
+	}
+	return nil
+}
+
+// UserSessions implements [auth.SessionStore].
+func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*auth.Session
+	for _, sess := range s.sessions {
+		if sess.UserID == userID && sess.RevokedAt.IsZero() && sess.ExpiresAt.After(now) {
+			c := *sess
+			out = append(out, &c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// DeleteSessions implements [auth.SessionStore].
+func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, sess := range s.sessions {
+		expired := !sess.ExpiresAt.After(before)
+		revoked := !sess.RevokedAt.IsZero() && !sess.RevokedAt.After(before)
+		if expired || revoked {
+			delete(s.sessions, id)
+			n++
+		}
+	}
+	return n, nil
 }

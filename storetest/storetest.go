@@ -53,6 +53,15 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	t.Run("Sessions", func(t *testing.T) {
+		if _, ok := newStore(t).(auth.SessionStore); !ok {
+			t.Skip("the store does not implement auth.SessionStore")
+		}
+		runSessions(t, func(t *testing.T) (auth.UserStore, auth.SessionStore) {
+			s := newStore(t)
+			return s, s.(auth.SessionStore)
+		})
+	})
 }
 
 // when is a fixed instant with a non-zero microsecond part, so that stores

@@ -1,0 +1,262 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// clientKey is the context key for the client description recorded with a
+// new session.
+type clientKey struct{}
+
+type clientInfo struct{ userAgent, ip string }
+
+// Limits on what a session records about its client.
+const (
+	maxUserAgentLength = 256
+	maxIPLength        = 64
+)
+
+// WithClientInfo returns a context that tells [Authenticator.Login] which
+// client is logging in, to be shown in the session list. The HTTP handler
+// sets it from the request; call it yourself when calling Login directly.
+// Overlong or invalid UTF-8 values are trimmed.
+func WithClientInfo(ctx context.Context, userAgent, ip string) context.Context {
+	return context.WithValue(ctx, clientKey{}, clientInfo{
+		userAgent: clip(userAgent, maxUserAgentLength),
+		ip:        clip(ip, maxIPLength),
+	})
+}
+
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	return strings.ToValidUTF8(s, "") // drop a rune cut in half
+}
+
+// startSession records a new session for u when the store keeps sessions,
+// and returns the grant for the first refresh token.
+func (a *Authenticator) startSession(ctx context.Context, u *User) (refreshGrant, error) {
+	now := a.now()
+	if a.sessions == nil {
+		return a.statelessGrant(now), nil
+	}
+	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	s := &Session{
+		ID:           uuid.NewString(),
+		UserID:       u.ID,
+		TokenVersion: u.TokenVersion,
+		CurrentJTI:   uuid.NewString(),
+		CreatedAt:    now,
+		ExpiresAt:    now.Add(a.cfg.refreshTTL),
+		RotatedAt:    now,
+		LastUsedAt:   now,
+		UserAgent:    ci.userAgent,
+		IP:           ci.ip,
+	}
+	if err := a.sessions.CreateSession(ctx, s); err != nil {
+		return refreshGrant{}, a.storeErr("create session", err)
+	}
+	return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: now, expires: s.ExpiresAt}, nil
+}
+
+// maxRotateAttempts bounds the re-reads after losing a rotation race; each
+// loss means another request rotated, so the next read decides.
+const maxRotateAttempts = 3
+
+// rotate exchanges the refresh token c of user u within its session:
+//   - c is the session's current token: it is replaced by a new child
+//     (atomically; of concurrent exchanges exactly one rotates).
+//   - c is the token just replaced, within the grace window: the current
+//     child is signed again, byte for byte the token the rotation issued.
+//   - anything else is reuse: the session is revoked.
+func (a *Authenticator) rotate(ctx context.Context, u *User, c *claims) (refreshGrant, error) {
+	if c.Session == "" {
+		// Issued before the store kept sessions: log in again.
+		return refreshGrant{}, ErrTokenInvalidated
+	}
+	for range maxRotateAttempts {
+		s, err := a.sessions.Session(ctx, c.Session)
+		if errors.Is(err, ErrSessionNotFound) {
+			return refreshGrant{}, ErrTokenInvalidated
+		}
+		if err != nil {
+			return refreshGrant{}, a.storeErr("look up session", err)
+		}
+		now := a.now()
+		if s.UserID != u.ID {
+			return refreshGrant{}, ErrInvalidToken
+		}
+		if !a.live(s, u, now) {
+			return refreshGrant{}, ErrTokenInvalidated
+		}
+		switch {
+		case c.ID == s.CurrentJTI:
+			child := uuid.NewString()
+			err := a.sessions.RotateSession(ctx, s.ID, c.ID, child, now)
+			if errors.Is(err, ErrConflict) {
+				continue // someone else rotated or revoked: read again
+			}
+			if errors.Is(err, ErrSessionNotFound) {
+				return refreshGrant{}, ErrTokenInvalidated
+			}
+			if err != nil {
+				return refreshGrant{}, a.storeErr("rotate session", err)
+			}
+			return refreshGrant{session: s.ID, jti: child, issuedAt: now, expires: s.ExpiresAt}, nil
+		case c.ID == s.PreviousJTI && a.cfg.refreshGrace > 0 && now.Sub(s.RotatedAt) <= a.cfg.refreshGrace:
+			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt}, nil
+		default:
+			a.reuseDetected(ctx, s)
+			return refreshGrant{}, errors.Join(ErrTokenInvalidated, ErrTokenReused)
+		}
+	}
+	return refreshGrant{}, fmt.Errorf("auth: rotate session: %w", ErrConflict)
+}
+
+// live reports whether session s of user u can still be used at now.
+func (a *Authenticator) live(s *Session, u *User, now time.Time) bool {
+	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt) && s.TokenVersion == u.TokenVersion
+}
+
+func (a *Authenticator) reuseDetected(ctx context.Context, s *Session) {
+	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
+		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: revoking a session after refresh token reuse failed",
+			slog.String("user_id", s.UserID), slog.String("session_id", s.ID), slog.String("error", err.Error()))
+	}
+	a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: refresh token reused; session revoked",
+		slog.String("user_id", s.UserID), slog.String("session_id", s.ID))
+	if a.cfg.onReuse != nil {
+		a.cfg.onReuse(ctx, s.UserID, s.ID)
+	}
+}
+
+// endSessions revokes every session of a user whose token version just
+// changed. The version change alone already stops the sessions; this only
+// tidies the session list, so a failure is logged, not returned.
+func (a *Authenticator) endSessions(ctx context.Context, userID string) {
+	if a.sessions == nil {
+		return
+	}
+	if err := a.sessions.RevokeUserSessions(ctx, userID, a.now()); err != nil {
+		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: revoking sessions failed",
+			slog.String("user_id", userID), slog.String("error", err.Error()))
+	}
+}
+
+// Logout ends the session of a refresh token. It succeeds, doing nothing,
+// for a token that is expired, whose session is unknown or already ended,
+// or when the store keeps no sessions, so that the answer says nothing about
+// the session. It returns an error wrapping [ErrInvalidToken] only for a
+// token that is not a genuine refresh token. The session's access tokens
+// stay valid until they expire.
+func (a *Authenticator) Logout(ctx context.Context, refreshToken string) error {
+	c, err := a.parse(refreshToken, tokenTypeRefresh)
+	if errors.Is(err, ErrTokenExpired) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if a.sessions == nil || c.Session == "" {
+		return nil
+	}
+	s, err := a.sessions.Session(ctx, c.Session)
+	if errors.Is(err, ErrSessionNotFound) {
+		return nil
+	}
+	if err != nil {
+		return a.storeErr("look up session", err)
+	}
+	if s.UserID != c.Subject {
+		return nil
+	}
+	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
+		return a.storeErr("revoke session", err)
+	}
+	return nil
+}
+
+// LogoutAll ends every session of the user and invalidates every token the
+// user holds, access tokens included, by incrementing the token version.
+func (a *Authenticator) LogoutAll(ctx context.Context, userID string) error {
+	return a.modifyUser(ctx, userID, "logout all", func(u *User) bool {
+		u.TokenVersion++
+		return true
+	})
+}
+
+// Sessions returns the user's live sessions, oldest first. It returns
+// [ErrSessionsUnsupported] when the store keeps no sessions.
+func (a *Authenticator) Sessions(ctx context.Context, userID string) ([]*Session, error) {
+	if a.sessions == nil {
+		return nil, ErrSessionsUnsupported
+	}
+	u, err := a.store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, a.storeErr("look up user", err)
+	}
+	now := a.now()
+	all, err := a.sessions.UserSessions(ctx, userID, now)
+	if err != nil {
+		return nil, a.storeErr("list sessions", err)
+	}
+	live := all[:0]
+	for _, s := range all {
+		if a.live(s, u, now) {
+			live = append(live, s)
+		}
+	}
+	return live, nil
+}
+
+// RevokeSession ends one of the user's own sessions. It returns an error
+// wrapping [ErrSessionNotFound] when the user has no live session with that
+// ID, including when the ID belongs to someone else.
+func (a *Authenticator) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	if a.sessions == nil {
+		return ErrSessionsUnsupported
+	}
+	u, err := a.store.UserByID(ctx, userID)
+	if err != nil {
+		return a.storeErr("look up user", err)
+	}
+	s, err := a.sessions.Session(ctx, sessionID)
+	if errors.Is(err, ErrSessionNotFound) {
+		return ErrSessionNotFound
+	}
+	if err != nil {
+		return a.storeErr("look up session", err)
+	}
+	if s.UserID != userID || !a.live(s, u, a.now()) {
+		return ErrSessionNotFound
+	}
+	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
+		return a.storeErr("revoke session", err)
+	}
+	return nil
+}
+
+// PruneSessions deletes expired and revoked sessions and returns how many it
+// deleted. Nothing calls it behind your back: run it from a ticker or a cron
+// job (the example server prunes hourly). Without it the records only take
+// space; expired sessions never work.
+func (a *Authenticator) PruneSessions(ctx context.Context) (int, error) {
+	if a.sessions == nil {
+		return 0, nil
+	}
+	n, err := a.sessions.DeleteSessions(ctx, a.now())
+	if err != nil {
+		return n, a.storeErr("prune sessions", err)
+	}
+	return n, nil
+}
