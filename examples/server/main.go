@@ -167,7 +167,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if len(c.args) > 0 {
 		return usersCommand(ctx, a, c.args, os.Stdout)
 	}
+	go pruneSessions(ctx, a, time.Hour, logger)
 	return serve(ctx, c.addr, newMux(a), logger, ready)
+}
+
+// pruneSessions deletes expired and revoked sessions every interval until
+// ctx is done. The library starts no goroutines; the application owns this
+// one.
+func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.PruneSessions(ctx)
+			if err != nil {
+				logger.Warn("pruning sessions failed", "error", err)
+				continue
+			}
+			logger.Debug("pruned sessions", "count", n)
+		}
+	}
 }
 
 // newMux wires the routes: this is all an application needs.
