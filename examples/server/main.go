@@ -197,6 +197,11 @@ func newMux(a *auth.Authenticator) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())
 	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(hello)))
+	// An unprotected route, the baseline for load tests of the ones above.
+	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, "{\"message\":\"pong\"}\n")
+	})
 	return mux
 }
 
