@@ -2,7 +2,10 @@ module github.com/gatehouse/auth
 
 go 1.26.0
 
-require github.com/google/uuid v1.6.0
+require (
+	github.com/google/uuid v1.6.0
+	golang.org/x/oauth2 v0.38.0
+)
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
