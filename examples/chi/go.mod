@@ -1,0 +1,18 @@
+module github.com/gatehouse/auth/examples/chi
+
+go 1.26.0
+
+require (
+	github.com/gatehouse/auth v0.0.0
+	github.com/go-chi/chi/v5 v5.5.0
+)
+
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)
+
+replace github.com/gatehouse/auth => ../..
