@@ -34,6 +34,24 @@ type Authenticator struct {
 	cfg       config
 	parser    *jwt.Parser
 	dummyHash string
+
+	tokens *boundedCache[tokenEntry] // verified access tokens; nil when disabled
+	users  *boundedCache[cachedUser] // user state by ID; nil when disabled
+}
+
+// tokenEntry is what a verified access token says, remembered until it
+// expires.
+type tokenEntry struct {
+	userID    string
+	sessionID string
+	version   int64
+	expires   time.Time
+}
+
+// cachedUser is a user as read from the store at fetched.
+type cachedUser struct {
+	user    User
+	fetched time.Time
 }
 
 // placeholderSecrets are secrets copied from documentation often enough that
@@ -67,6 +85,10 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	a := &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}
+	a.tokens = newBoundedCache[tokenEntry](cfg.tokenCacheSize)
+	if cfg.userCacheTTL > 0 {
+		a.users = newBoundedCache[cachedUser](cfg.tokenCacheSize)
+	}
 	a.sessions, _ = store.(SessionStore)
 	return a, nil
 }
@@ -90,6 +112,10 @@ func (c *config) validate() error {
 		return errors.New("auth: refresh TTL must be positive")
 	case c.refreshGrace < 0 || c.refreshGrace > 5*time.Minute:
 		return errors.New("auth: refresh grace period must be between 0 and 5 minutes")
+	case c.tokenCacheSize < 0:
+		return errors.New("auth: token cache size must not be negative")
+	case c.userCacheTTL < 0 || c.userCacheTTL > time.Minute:
+		return errors.New("auth: user cache TTL must be between 0 and 60 seconds")
 	case c.leeway < 0 || c.leeway > time.Minute:
 		return errors.New("auth: leeway must be between 0 and 60 seconds")
 	case c.clock == nil:
@@ -200,6 +226,7 @@ func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
 	switch err := a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion); {
 	case err == nil:
 		*u = next
+		a.remember(u, a.cfg.clock())
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrUserNotFound):
 	default:
 		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: rehash failed",
@@ -256,33 +283,80 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	return a.issuePair(u, g)
 }
 
-// VerifyAccessToken checks an access token and returns its user, freshly
-// loaded from the store. It returns an error wrapping [ErrInvalidToken] for a
-// bad token or a deleted user, [ErrUserDisabled] for a disabled user, and
-// [ErrTokenInvalidated] for a token issued before the user's last password
-// change or disabling.
+// VerifyAccessToken checks an access token and returns its user. It returns
+// an error wrapping [ErrInvalidToken] for a bad token or a deleted user,
+// [ErrUserDisabled] for a disabled user, and [ErrTokenInvalidated] for a
+// token issued before the user's last password change, disabling or
+// logout-all.
+//
+// It is the check the middleware runs on every request, and it is fast for a
+// token seen before: see [WithTokenCacheSize] and [WithUserCacheTTL].
 func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
-	u, _, err := a.verifyAccess(ctx, token)
-	return u, err
+	v, err := a.verifyAccess(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &v.user, nil
 }
 
-func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*User, *claims, error) {
-	c, err := a.parse(token, tokenTypeAccess)
-	if err != nil {
-		return nil, nil, err
+// verifyAccess checks an access token and returns, in one allocation, the
+// caller's own copy of its user and the token's session ID.
+func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*authenticated, error) {
+	now := a.cfg.clock()
+	e, ok := a.tokens.get(token)
+	if !ok || !now.Before(e.expires) {
+		c, err := a.parse(token, tokenTypeAccess)
+		if err != nil {
+			if ok {
+				a.tokens.remove(token)
+			}
+			return nil, err
+		}
+		e = tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		a.tokens.put(token, e)
 	}
-	u, err := a.store.UserByID(ctx, c.Subject)
+	v := &authenticated{sessionID: e.sessionID}
+	err := a.currentUser(ctx, e.userID, now, &v.user)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return nil, nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
+		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
 	case err != nil:
-		return nil, nil, a.storeErr("look up user", err)
-	case u.Disabled:
-		return nil, nil, ErrUserDisabled
-	case u.TokenVersion != *c.Version:
-		return nil, nil, ErrTokenInvalidated
+		return nil, a.storeErr("look up user", err)
+	case v.user.Disabled:
+		return nil, ErrUserDisabled
+	case v.user.TokenVersion != e.version:
+		return nil, ErrTokenInvalidated
 	}
-	return u, c, nil
+	return v, nil
+}
+
+// currentUser reads the user with the given ID into dst: from the user
+// cache when the entry is younger than the cache TTL, from the store
+// otherwise.
+func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time, dst *User) error {
+	if cu, ok := a.users.get(id); ok && now.Sub(cu.fetched) < a.cfg.userCacheTTL {
+		*dst = cu.user
+		return nil
+	}
+	u, err := a.store.UserByID(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrUserNotFound) {
+			a.users.remove(id)
+		}
+		return err
+	}
+	a.remember(u, now)
+	*dst = *u
+	return nil
+}
+
+// remember caches u as read or written at now. An entry with a higher token
+// version stays: a read that raced with this instance's own write must not
+// bring back the state from before it.
+func (a *Authenticator) remember(u *User, now time.Time) {
+	a.users.putUnless(u.ID, cachedUser{user: *u, fetched: now}, func(old cachedUser) bool {
+		return old.user.TokenVersion > u.TokenVersion
+	})
 }
 
 // ChangePassword replaces the password of user after checking current. It
@@ -328,6 +402,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 			return a.storeErr("update user", err)
 		}
 		*user = next
+		a.remember(user, a.cfg.clock())
 		a.endSessions(ctx, user.ID)
 		return nil
 	}
@@ -372,6 +447,7 @@ func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, chang
 		if err != nil {
 			return a.storeErr("update user", err)
 		}
+		a.remember(&next, a.cfg.clock())
 		if next.TokenVersion != u.TokenVersion {
 			a.endSessions(ctx, userID)
 		}
@@ -393,6 +469,18 @@ func (a *Authenticator) UserByUsername(ctx context.Context, username string) (*U
 		return nil, a.storeErr("look up user", err)
 	}
 	return u, nil
+}
+
+// DeleteUser deletes a user and, when the store keeps them, the user's
+// sessions. The user's tokens stop working at once on this Authenticator
+// and, on others sharing the store, within [WithUserCacheTTL]. It returns an
+// error wrapping [ErrUserNotFound] when there is no such user.
+func (a *Authenticator) DeleteUser(ctx context.Context, id string) error {
+	if err := a.store.DeleteUser(ctx, id); err != nil {
+		return a.storeErr("delete user", err)
+	}
+	a.users.remove(id)
+	return nil
 }
 
 // UserByID returns the user with the given ID, or an error wrapping

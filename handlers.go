@@ -185,10 +185,11 @@ func writeTokens(w http.ResponseWriter, pair TokenPair) {
 
 func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	// Authentication first: without a valid token the body is never read.
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
+	u := &v.user
 	f, err := readJSON(w, r, "current_password", "new_password")
 	if err != nil {
 		return err
@@ -206,12 +207,12 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, publicUser(u))
+	writeJSON(w, http.StatusOK, publicUser(&v.user))
 	return nil
 }
 
@@ -238,18 +239,18 @@ func bearerToken(r *http.Request) (string, error) {
 		return "", ErrNoToken
 	}
 	token = strings.Trim(token, " ")
-	if token == "" || strings.ContainsAny(token, " \t") {
+	if token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
 		return "", ErrInvalidToken
 	}
 	return token, nil
 }
 
 // authenticateRequest returns the user of the request's bearer token and
-// the token's claims.
-func (a *Authenticator) authenticateRequest(r *http.Request) (*User, *claims, error) {
+// the token's session ID.
+func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
 	token, err := bearerToken(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	return a.verifyAccess(r.Context(), token)
 }
@@ -282,11 +283,11 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) logoutAll(w http.ResponseWriter, r *http.Request) error {
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
-	if err := h.a.LogoutAll(r.Context(), u.ID); err != nil {
+	if err := h.a.LogoutAll(r.Context(), v.user.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -305,11 +306,11 @@ type sessionJSON struct {
 }
 
 func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
-	u, c, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
-	list, err := h.a.Sessions(r.Context(), u.ID)
+	list, err := h.a.Sessions(r.Context(), v.user.ID)
 	if err != nil {
 		return err
 	}
@@ -317,7 +318,7 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range list {
 		out = append(out, sessionJSON{
 			ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == c.Session,
+			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == v.sessionID,
 		})
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -326,12 +327,12 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) revokeSession(w http.ResponseWriter, r *http.Request) error {
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
 	id := strings.TrimPrefix(r.URL.Path, pathSessionPrefix)
-	if err := h.a.RevokeSession(r.Context(), u.ID, id); err != nil {
+	if err := h.a.RevokeSession(r.Context(), v.user.ID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -22,6 +22,8 @@ type config struct {
 	issuer         string
 	audience       string
 	leeway         time.Duration
+	tokenCacheSize int
+	userCacheTTL   time.Duration
 	passwordParams PasswordParams
 	insecureHash   bool
 	clock          func() time.Time
@@ -35,6 +37,8 @@ func defaultConfig() config {
 		refreshTTL:     7 * 24 * time.Hour,
 		refreshGrace:   10 * time.Second,
 		leeway:         5 * time.Second,
+		tokenCacheSize: 10000,
+		userCacheTTL:   2 * time.Second,
 		passwordParams: DefaultPasswordParams(),
 		clock:          time.Now,
 		logger:         slog.New(slog.DiscardHandler),
@@ -86,6 +90,22 @@ func WithAudience(aud string) Option { return func(c *config) { c.audience = aud
 // WithLeeway sets the clock-skew tolerance applied to "exp" and "iat" on
 // verification. Defaults to 5 seconds; New rejects more than 60 seconds.
 func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+
+// WithTokenCacheSize sets how many verified access tokens are remembered,
+// so that a token presented again skips signature and claim checks until it
+// expires. Only tokens that passed every check are cached, keyed by the whole
+// token. Memory stays bounded: past the size, old entries are evicted.
+// Defaults to 10000 (a few MiB at most); 0 disables the cache.
+func WithTokenCacheSize(n int) Option { return func(c *config) { c.tokenCacheSize = n } }
+
+// WithUserCacheTTL sets how long the middleware trusts a user's state
+// (disabled flag, token version) read from the store before reading it again.
+// Changes made through this Authenticator (disabling, password changes,
+// logout-all) take effect at once regardless; changes made by another
+// instance sharing the store take effect on this one within this bound.
+// Defaults to 2 seconds; 0 reads the store on every request; New rejects
+// more than a minute.
+func WithUserCacheTTL(d time.Duration) Option { return func(c *config) { c.userCacheTTL = d } }
 
 // WithPasswordParams sets the argon2id parameters for new hashes. Defaults to
 // [DefaultPasswordParams]. New rejects parameters below the OWASP minimum.
