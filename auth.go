@@ -46,6 +46,7 @@ type tokenEntry struct {
 	sessionID string
 	version   int64
 	expires   time.Time
+	claims    map[string]any // application claims; read-only
 }
 
 // cachedUser is a user as read from the store at fetched.
@@ -125,6 +126,9 @@ func (c *config) validate() error {
 	case c.errorHandler == nil:
 		return errors.New("auth: error handler is nil")
 	}
+	if err := c.cookie.validate(); err != nil {
+		return err
+	}
 	if c.insecureHash {
 		if !testing.Testing() {
 			return errors.New("auth: WithInsecureFastHashingForTests used outside a test binary")
@@ -161,6 +165,11 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := verr.err(); err != nil {
 		return nil, err
 	}
+	e := event(ctx, nil)
+	e.Username = name
+	if err := before(ctx, a.cfg.hooks.BeforeRegister, e); err != nil {
+		return nil, err
+	}
 	hash, err := hashPassword(password, a.cfg.passwordParams)
 	if err != nil {
 		return nil, err
@@ -170,6 +179,7 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := a.store.CreateUser(ctx, u); err != nil {
 		return nil, a.storeErr("create user", err)
 	}
+	a.report(ctx, slog.LevelInfo, "auth: user registered", a.cfg.hooks.AfterRegister, event(ctx, u))
 	return u, nil
 }
 
@@ -179,6 +189,27 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 // [ErrUserDisabled] only when the password was right. A hash made with
 // parameters other than the current ones is rewritten on success.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	u, err := a.authenticate(ctx, username, password)
+	if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrUserDisabled) {
+		e := event(ctx, u)
+		if u == nil {
+			e.Username, _ = CanonicalUsername(username)
+		}
+		e.Err = err
+		a.report(ctx, slog.LevelInfo, "auth: login failed", a.cfg.hooks.LoginFailed, e)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := before(ctx, a.cfg.hooks.BeforeLogin, event(ctx, u)); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// authenticate checks the password. On ErrUserDisabled it also returns the
+// user, for the failed-login event.
+func (a *Authenticator) authenticate(ctx context.Context, username, password string) (*User, error) {
 	name, nameErr := CanonicalUsername(username)
 	var u *User
 	if nameErr == nil {
@@ -203,7 +234,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 		return nil, ErrInvalidCredentials
 	}
 	if u.Disabled {
-		return nil, ErrUserDisabled
+		return u, ErrUserDisabled
 	}
 	if rehash {
 		a.rehash(ctx, u, password)
@@ -246,7 +277,14 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.issuePair(u, g)
+	pair, err := a.issuePair(ctx, u, g)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	e := event(ctx, u)
+	e.SessionID = g.session
+	a.report(ctx, slog.LevelInfo, "auth: login succeeded", a.cfg.hooks.AfterLogin, e)
+	return pair, nil
 }
 
 // Refresh exchanges a valid refresh token for a new pair. It returns an error
@@ -273,14 +311,20 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	case u.TokenVersion != *c.Version:
 		return TokenPair{}, ErrTokenInvalidated
 	}
-	if a.sessions == nil {
-		return a.issuePair(u, a.statelessGrant(a.now()))
+	g := a.statelessGrant(a.now())
+	if a.sessions != nil {
+		if g, err = a.rotate(ctx, u, c); err != nil {
+			return TokenPair{}, err
+		}
 	}
-	g, err := a.rotate(ctx, u, c)
+	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.issuePair(u, g)
+	e := event(ctx, u)
+	e.SessionID = g.session
+	a.report(ctx, slog.LevelInfo, "auth: token refreshed", a.cfg.hooks.Refreshed, e)
+	return pair, nil
 }
 
 // VerifyAccessToken checks an access token and returns its user. It returns
@@ -313,9 +357,12 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*authen
 			return nil, err
 		}
 		e = tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		if a.cfg.claims != nil {
+			e.claims = appClaims(token)
+		}
 		a.tokens.put(token, e)
 	}
-	v := &authenticated{sessionID: e.sessionID}
+	v := &authenticated{sessionID: e.sessionID, claims: e.claims}
 	err := a.currentUser(ctx, e.userID, now, &v.user)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
@@ -404,6 +451,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 		*user = next
 		a.remember(user, a.cfg.clock())
 		a.endSessions(ctx, user.ID)
+		a.report(ctx, slog.LevelInfo, "auth: password changed", a.cfg.hooks.PasswordChanged, event(ctx, user))
 		return nil
 	}
 	return fmt.Errorf("auth: change password: %w", ErrConflict)
@@ -413,7 +461,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 // version in the same write, which revokes every token and session the user
 // holds. Setting the flag to its current value changes nothing.
 func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled bool) error {
-	return a.modifyUser(ctx, userID, "set disabled", func(u *User) bool {
+	u, err := a.modifyUser(ctx, userID, "set disabled", func(u *User) bool {
 		if u.Disabled == disabled {
 			return false
 		}
@@ -423,21 +471,26 @@ func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled
 		}
 		return true
 	})
+	if err == nil && u != nil && disabled {
+		a.report(ctx, slog.LevelInfo, "auth: user disabled", a.cfg.hooks.UserDisabled, event(ctx, u))
+	}
+	return err
 }
 
 // modifyUser applies change to a fresh copy of the user and writes it back,
 // conditional on nothing having changed in between; on a conflict it reads
-// again and retries. change returns false when there is nothing to write.
-// When the token version went up, the user's sessions are ended.
-func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) bool) error {
+// again and retries. change returns false when there is nothing to write,
+// and modifyUser then returns a nil user. When the token version went up,
+// the user's sessions are ended.
+func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) bool) (*User, error) {
 	for range maxUpdateAttempts {
 		u, err := a.store.UserByID(ctx, userID)
 		if err != nil {
-			return a.storeErr("look up user", err)
+			return nil, a.storeErr("look up user", err)
 		}
 		next := *u
 		if !change(&next) {
-			return nil
+			return nil, nil
 		}
 		next.UpdatedAt = a.now()
 		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
@@ -445,15 +498,15 @@ func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, chang
 			continue
 		}
 		if err != nil {
-			return a.storeErr("update user", err)
+			return nil, a.storeErr("update user", err)
 		}
 		a.remember(&next, a.cfg.clock())
 		if next.TokenVersion != u.TokenVersion {
 			a.endSessions(ctx, userID)
 		}
-		return nil
+		return &next, nil
 	}
-	return fmt.Errorf("auth: %s: %w", op, ErrConflict)
+	return nil, fmt.Errorf("auth: %s: %w", op, ErrConflict)
 }
 
 // UserByUsername looks a user up by any spelling of the name that has the

@@ -1,6 +1,9 @@
 package auth
 
-import "context"
+import (
+	"context"
+	"maps"
+)
 
 // userKey is the context key for the authenticated user. Unexported, so only
 // this package can set it.
@@ -11,6 +14,7 @@ type userKey struct{}
 type authenticated struct {
 	user      User
 	sessionID string
+	claims    map[string]any // shared, read-only: ClaimsFromContext copies
 }
 
 func withUser(ctx context.Context, v *authenticated) context.Context {
@@ -37,4 +41,16 @@ func SessionIDFromContext(ctx context.Context) (id string, ok bool) {
 		return "", false
 	}
 	return v.sessionID, v.sessionID != ""
+}
+
+// ClaimsFromContext returns the application claims ([WithClaims]) of the
+// request's access token: the caller's own copy. ok is false without an
+// authenticated user or when the token carries none. JSON numbers arrive as
+// float64, as encoding/json decodes them.
+func ClaimsFromContext(ctx context.Context) (claims map[string]any, ok bool) {
+	v, _ := ctx.Value(userKey{}).(*authenticated)
+	if v == nil || len(v.claims) == 0 {
+		return nil, false
+	}
+	return maps.Clone(v.claims), true
 }

@@ -18,7 +18,9 @@ type config struct {
 	accessTTL      time.Duration
 	refreshTTL     time.Duration
 	refreshGrace   time.Duration
-	onReuse        func(ctx context.Context, userID, sessionID string)
+	hooks          Hooks
+	claims         func(ctx context.Context, u *User) (map[string]any, error)
+	cookie         CookieOptions
 	issuer         string
 	audience       string
 	leeway         time.Duration
@@ -72,11 +74,21 @@ func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refresh
 // than 5 minutes.
 func WithRefreshGracePeriod(d time.Duration) Option { return func(c *config) { c.refreshGrace = d } }
 
-// WithReuseHook sets a function called when a refresh token is reused after
-// the grace window and its session is revoked: a sign that the token was
-// stolen. The event is also logged at warning level. Defaults to none.
-func WithReuseHook(f func(ctx context.Context, userID, sessionID string)) Option {
-	return func(c *config) { c.onReuse = f }
+// WithHooks sets functions called at moments in a user's life: after
+// registration and login, on failed logins, refreshes, refresh-token reuse,
+// password changes, logouts and disabling; and before registration and
+// login, where they may abort. See [Hooks]. Defaults to none. The same
+// moments are logged to [WithLogger] at info level (warning for reuse).
+func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
+
+// WithClaims adds application claims to every access token, such as roles
+// or a tenant. f runs at each login and refresh; an error from it fails
+// the login or refresh. Reserved claims ("sub", "exp", "iat", "nbf",
+// "jti", "iss", "aud", "type", "ver", "sid") cannot be set: trying is an
+// error wrapping [ErrReservedClaim], not a silent drop. Handlers read the
+// claims with [ClaimsFromContext]. Defaults to none.
+func WithClaims(f func(ctx context.Context, u *User) (map[string]any, error)) Option {
+	return func(c *config) { c.claims = f }
 }
 
 // WithIssuer sets the "iss" claim of issued tokens and requires it on
