@@ -34,6 +34,25 @@ type Authenticator struct {
 	cfg       config
 	parser    *jwt.Parser
 	dummyHash string
+
+	tokens *boundedCache[tokenEntry] // verified access tokens; nil when disabled
+	users  *boundedCache[cachedUser] // user state by ID; nil when disabled
+}
+
+// tokenEntry is what a verified access token says, remembered until it
+// expires.
+type tokenEntry struct {
+	userID    string
+	sessionID string
+	version   int64
+	expires   time.Time
+	claims    map[string]any // application claims; read-only
+}
+
+// cachedUser is a user as read from the store at fetched.
+type cachedUser struct {
+	user    User
+	fetched time.Time
 }
 
 // placeholderSecrets are secrets copied from documentation often enough that
@@ -67,6 +86,10 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	a := &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}
+	a.tokens = newBoundedCache[tokenEntry](cfg.tokenCacheSize)
+	if cfg.userCacheTTL > 0 {
+		a.users = newBoundedCache[cachedUser](cfg.tokenCacheSize)
+	}
 	a.sessions, _ = store.(SessionStore)
 	return a, nil
 }
@@ -90,6 +113,10 @@ func (c *config) validate() error {
 		return errors.New("auth: refresh TTL must be positive")
 	case c.refreshGrace < 0 || c.refreshGrace > 5*time.Minute:
 		return errors.New("auth: refresh grace period must be between 0 and 5 minutes")
+	case c.tokenCacheSize < 0:
+		return errors.New("auth: token cache size must not be negative")
+	case c.userCacheTTL < 0 || c.userCacheTTL > time.Minute:
+		return errors.New("auth: user cache TTL must be between 0 and 60 seconds")
 	case c.leeway < 0 || c.leeway > time.Minute:
 		return errors.New("auth: leeway must be between 0 and 60 seconds")
 	case c.clock == nil:
@@ -98,6 +125,9 @@ func (c *config) validate() error {
 		return errors.New("auth: logger is nil")
 	case c.errorHandler == nil:
 		return errors.New("auth: error handler is nil")
+	}
+	if err := c.cookie.validate(); err != nil {
+		return err
 	}
 	if c.insecureHash {
 		if !testing.Testing() {
@@ -135,6 +165,11 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := verr.err(); err != nil {
 		return nil, err
 	}
+	e := event(ctx, nil)
+	e.Username = name
+	if err := before(ctx, a.cfg.hooks.BeforeRegister, e); err != nil {
+		return nil, err
+	}
 	hash, err := hashPassword(password, a.cfg.passwordParams)
 	if err != nil {
 		return nil, err
@@ -144,6 +179,7 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := a.store.CreateUser(ctx, u); err != nil {
 		return nil, a.storeErr("create user", err)
 	}
+	a.report(ctx, slog.LevelInfo, "auth: user registered", a.cfg.hooks.AfterRegister, event(ctx, u))
 	return u, nil
 }
 
@@ -153,6 +189,27 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 // [ErrUserDisabled] only when the password was right. A hash made with
 // parameters other than the current ones is rewritten on success.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
+	u, err := a.authenticate(ctx, username, password)
+	if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrUserDisabled) {
+		e := event(ctx, u)
+		if u == nil {
+			e.Username, _ = CanonicalUsername(username)
+		}
+		e.Err = err
+		a.report(ctx, slog.LevelInfo, "auth: login failed", a.cfg.hooks.LoginFailed, e)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := before(ctx, a.cfg.hooks.BeforeLogin, event(ctx, u)); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// authenticate checks the password. On ErrUserDisabled it also returns the
+// user, for the failed-login event.
+func (a *Authenticator) authenticate(ctx context.Context, username, password string) (*User, error) {
 	name, nameErr := CanonicalUsername(username)
 	var u *User
 	if nameErr == nil {
@@ -177,7 +234,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 		return nil, ErrInvalidCredentials
 	}
 	if u.Disabled {
-		return nil, ErrUserDisabled
+		return u, ErrUserDisabled
 	}
 	if rehash {
 		a.rehash(ctx, u, password)
@@ -200,6 +257,7 @@ func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
 	switch err := a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion); {
 	case err == nil:
 		*u = next
+		a.remember(u, a.cfg.clock())
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrUserNotFound):
 	default:
 		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: rehash failed",
@@ -219,7 +277,14 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.issuePair(u, g)
+	pair, err := a.issuePair(ctx, u, g)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	e := event(ctx, u)
+	e.SessionID = g.session
+	a.report(ctx, slog.LevelInfo, "auth: login succeeded", a.cfg.hooks.AfterLogin, e)
+	return pair, nil
 }
 
 // Refresh exchanges a valid refresh token for a new pair. It returns an error
@@ -246,43 +311,99 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	case u.TokenVersion != *c.Version:
 		return TokenPair{}, ErrTokenInvalidated
 	}
-	if a.sessions == nil {
-		return a.issuePair(u, a.statelessGrant(a.now()))
+	g := a.statelessGrant(a.now())
+	if a.sessions != nil {
+		if g, err = a.rotate(ctx, u, c); err != nil {
+			return TokenPair{}, err
+		}
 	}
-	g, err := a.rotate(ctx, u, c)
+	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.issuePair(u, g)
+	e := event(ctx, u)
+	e.SessionID = g.session
+	a.report(ctx, slog.LevelInfo, "auth: token refreshed", a.cfg.hooks.Refreshed, e)
+	return pair, nil
 }
 
-// VerifyAccessToken checks an access token and returns its user, freshly
-// loaded from the store. It returns an error wrapping [ErrInvalidToken] for a
-// bad token or a deleted user, [ErrUserDisabled] for a disabled user, and
-// [ErrTokenInvalidated] for a token issued before the user's last password
-// change or disabling.
+// VerifyAccessToken checks an access token and returns its user. It returns
+// an error wrapping [ErrInvalidToken] for a bad token or a deleted user,
+// [ErrUserDisabled] for a disabled user, and [ErrTokenInvalidated] for a
+// token issued before the user's last password change, disabling or
+// logout-all.
+//
+// It is the check the middleware runs on every request, and it is fast for a
+// token seen before: see [WithTokenCacheSize] and [WithUserCacheTTL].
 func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
-	u, _, err := a.verifyAccess(ctx, token)
-	return u, err
+	v, err := a.verifyAccess(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &v.user, nil
 }
 
-func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*User, *claims, error) {
-	c, err := a.parse(token, tokenTypeAccess)
-	if err != nil {
-		return nil, nil, err
+// verifyAccess checks an access token and returns, in one allocation, the
+// caller's own copy of its user and the token's session ID.
+func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*authenticated, error) {
+	now := a.cfg.clock()
+	e, ok := a.tokens.get(token)
+	if !ok || !now.Before(e.expires) {
+		c, err := a.parse(token, tokenTypeAccess)
+		if err != nil {
+			if ok {
+				a.tokens.remove(token)
+			}
+			return nil, err
+		}
+		e = tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		if a.cfg.claims != nil {
+			e.claims = appClaims(token)
+		}
+		a.tokens.put(token, e)
 	}
-	u, err := a.store.UserByID(ctx, c.Subject)
+	v := &authenticated{sessionID: e.sessionID, claims: e.claims}
+	err := a.currentUser(ctx, e.userID, now, &v.user)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return nil, nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
+		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
 	case err != nil:
-		return nil, nil, a.storeErr("look up user", err)
-	case u.Disabled:
-		return nil, nil, ErrUserDisabled
-	case u.TokenVersion != *c.Version:
-		return nil, nil, ErrTokenInvalidated
+		return nil, a.storeErr("look up user", err)
+	case v.user.Disabled:
+		return nil, ErrUserDisabled
+	case v.user.TokenVersion != e.version:
+		return nil, ErrTokenInvalidated
 	}
-	return u, c, nil
+	return v, nil
+}
+
+// currentUser reads the user with the given ID into dst: from the user
+// cache when the entry is younger than the cache TTL, from the store
+// otherwise.
+func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time, dst *User) error {
+	if cu, ok := a.users.get(id); ok && now.Sub(cu.fetched) < a.cfg.userCacheTTL {
+		*dst = cu.user
+		return nil
+	}
+	u, err := a.store.UserByID(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrUserNotFound) {
+			a.users.remove(id)
+		}
+		return err
+	}
+	a.remember(u, now)
+	*dst = *u
+	return nil
+}
+
+// remember caches u as read or written at now. An entry with a higher token
+// version stays: a read that raced with this instance's own write must not
+// bring back the state from before it.
+func (a *Authenticator) remember(u *User, now time.Time) {
+	a.users.putUnless(u.ID, cachedUser{user: *u, fetched: now}, func(old cachedUser) bool {
+		return old.user.TokenVersion > u.TokenVersion
+	})
 }
 
 // ChangePassword replaces the password of user after checking current. It
@@ -328,7 +449,9 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 			return a.storeErr("update user", err)
 		}
 		*user = next
+		a.remember(user, a.cfg.clock())
 		a.endSessions(ctx, user.ID)
+		a.report(ctx, slog.LevelInfo, "auth: password changed", a.cfg.hooks.PasswordChanged, event(ctx, user))
 		return nil
 	}
 	return fmt.Errorf("auth: change password: %w", ErrConflict)
@@ -338,7 +461,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 // version in the same write, which revokes every token and session the user
 // holds. Setting the flag to its current value changes nothing.
 func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled bool) error {
-	return a.modifyUser(ctx, userID, "set disabled", func(u *User) bool {
+	u, err := a.modifyUser(ctx, userID, "set disabled", func(u *User) bool {
 		if u.Disabled == disabled {
 			return false
 		}
@@ -348,21 +471,26 @@ func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled
 		}
 		return true
 	})
+	if err == nil && u != nil && disabled {
+		a.report(ctx, slog.LevelInfo, "auth: user disabled", a.cfg.hooks.UserDisabled, event(ctx, u))
+	}
+	return err
 }
 
 // modifyUser applies change to a fresh copy of the user and writes it back,
 // conditional on nothing having changed in between; on a conflict it reads
-// again and retries. change returns false when there is nothing to write.
-// When the token version went up, the user's sessions are ended.
-func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) bool) error {
+// again and retries. change returns false when there is nothing to write,
+// and modifyUser then returns a nil user. When the token version went up,
+// the user's sessions are ended.
+func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) bool) (*User, error) {
 	for range maxUpdateAttempts {
 		u, err := a.store.UserByID(ctx, userID)
 		if err != nil {
-			return a.storeErr("look up user", err)
+			return nil, a.storeErr("look up user", err)
 		}
 		next := *u
 		if !change(&next) {
-			return nil
+			return nil, nil
 		}
 		next.UpdatedAt = a.now()
 		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
@@ -370,14 +498,15 @@ func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, chang
 			continue
 		}
 		if err != nil {
-			return a.storeErr("update user", err)
+			return nil, a.storeErr("update user", err)
 		}
+		a.remember(&next, a.cfg.clock())
 		if next.TokenVersion != u.TokenVersion {
 			a.endSessions(ctx, userID)
 		}
-		return nil
+		return &next, nil
 	}
-	return fmt.Errorf("auth: %s: %w", op, ErrConflict)
+	return nil, fmt.Errorf("auth: %s: %w", op, ErrConflict)
 }
 
 // UserByUsername looks a user up by any spelling of the name that has the
@@ -393,6 +522,18 @@ func (a *Authenticator) UserByUsername(ctx context.Context, username string) (*U
 		return nil, a.storeErr("look up user", err)
 	}
 	return u, nil
+}
+
+// DeleteUser deletes a user and, when the store keeps them, the user's
+// sessions. The user's tokens stop working at once on this Authenticator
+// and, on others sharing the store, within [WithUserCacheTTL]. It returns an
+// error wrapping [ErrUserNotFound] when there is no such user.
+func (a *Authenticator) DeleteUser(ctx context.Context, id string) error {
+	if err := a.store.DeleteUser(ctx, id); err != nil {
+		return a.storeErr("delete user", err)
+	}
+	a.users.remove(id)
+	return nil
 }
 
 // UserByID returns the user with the given ID, or an error wrapping

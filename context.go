@@ -1,33 +1,56 @@
 package auth
 
-import "context"
+import (
+	"context"
+	"maps"
+)
 
 // userKey is the context key for the authenticated user. Unexported, so only
 // this package can set it.
 type userKey struct{}
 
-// authenticated is what the middleware stores under userKey.
+// authenticated is what the middleware stores under userKey: the request's
+// own copy of the user, and the session of its token.
 type authenticated struct {
-	user      *User
+	user      User
 	sessionID string
+	claims    map[string]any // shared, read-only: ClaimsFromContext copies
 }
 
-func withUser(ctx context.Context, u *User, sessionID string) context.Context {
-	return context.WithValue(ctx, userKey{}, authenticated{user: u, sessionID: sessionID})
+func withUser(ctx context.Context, v *authenticated) context.Context {
+	return context.WithValue(ctx, userKey{}, v)
 }
 
 // UserFromContext returns the user that [Authenticator.Middleware] or
 // [Authenticator.OptionalMiddleware] authenticated for this request. ok is
 // false when there is none. It never panics.
 func UserFromContext(ctx context.Context) (u *User, ok bool) {
-	v, ok := ctx.Value(userKey{}).(authenticated)
-	return v.user, ok && v.user != nil
+	v, ok := ctx.Value(userKey{}).(*authenticated)
+	if !ok || v == nil {
+		return nil, false
+	}
+	return &v.user, true
 }
 
 // SessionIDFromContext returns the ID of the session the request's access
 // token belongs to, as listed by [Authenticator.Sessions]. ok is false
 // without an authenticated user or when the store keeps no sessions.
 func SessionIDFromContext(ctx context.Context) (id string, ok bool) {
-	v, _ := ctx.Value(userKey{}).(authenticated)
+	v, ok := ctx.Value(userKey{}).(*authenticated)
+	if !ok || v == nil {
+		return "", false
+	}
 	return v.sessionID, v.sessionID != ""
+}
+
+// ClaimsFromContext returns the application claims ([WithClaims]) of the
+// request's access token: the caller's own copy. ok is false without an
+// authenticated user or when the token carries none. JSON numbers arrive as
+// float64, as encoding/json decodes them.
+func ClaimsFromContext(ctx context.Context) (claims map[string]any, ok bool) {
+	v, _ := ctx.Value(userKey{}).(*authenticated)
+	if v == nil || len(v.claims) == 0 {
+		return nil, false
+	}
+	return maps.Clone(v.claims), true
 }

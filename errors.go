@@ -83,6 +83,10 @@ var (
 	// well-formed argon2id PHC string within sane bounds.
 	ErrInvalidHash = errors.New("auth: invalid password hash")
 
+	// ErrReservedClaim is returned when [WithClaims] tries to set a claim
+	// that Gatehouse reserves.
+	ErrReservedClaim = errors.New("auth: claim name is reserved")
+
 	// ErrWeakSecret is returned by New for a signing secret that is missing,
 	// shorter than 32 bytes, or a well-known placeholder.
 	ErrWeakSecret = errors.New("auth: signing secret is missing or weak")

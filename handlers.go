@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -33,6 +34,7 @@ type route struct {
 type handler struct {
 	a      *Authenticator
 	routes map[string]route
+	cookie bool // cookie mode: see CookieHandler
 }
 
 // Handler returns the HTTP endpoints, under /auth/:
@@ -52,7 +54,11 @@ type handler struct {
 //
 //	mux.Handle("/api/v1/auth/", http.StripPrefix("/api/v1", a.Handler()))
 func (a *Authenticator) Handler() http.Handler {
-	h := &handler{a: a}
+	return a.newHandler(false)
+}
+
+func (a *Authenticator) newHandler(cookie bool) *handler {
+	h := &handler{a: a, cookie: cookie}
 	h.routes = map[string]route{
 		pathRegister:       {http.MethodPost, h.register},
 		pathLogin:          {http.MethodPost, h.login},
@@ -84,6 +90,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return
 	}
+	r = r.WithContext(clientContext(r))
 	if err := rt.serve(w, r); err != nil {
 		h.a.logFailure(r, err)
 		h.a.cfg.errorHandler(w, r, err)
@@ -142,7 +149,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		if err := verr.err(); err != nil {
 			return grantError{err}
 		}
-		pair, err = h.a.Login(h.clientContext(r), f["username"], f["password"])
+		pair, err = h.a.Login(r.Context(), f["username"], f["password"])
 	case "refresh_token":
 		f.require(&verr, "refresh_token")
 		if err := verr.err(); err != nil {
@@ -155,29 +162,51 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return grantError{err}
 	}
-	writeTokens(w, pair)
+	h.writeTokens(w, pair)
 	return nil
 }
 
-func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
+// refreshTokenOf returns the refresh token of a refresh or logout request:
+// from the JSON body, or in cookie mode from the cookie when the body has
+// none.
+func (h *handler) refreshTokenOf(w http.ResponseWriter, r *http.Request) (string, error) {
 	f, err := readJSON(w, r, "refresh_token")
 	if err != nil {
-		return grantError{err}
+		return "", err
+	}
+	if tok, ok := f["refresh_token"]; ok {
+		return tok, nil
+	}
+	if h.cookie {
+		if tok := h.refreshCookie(r); tok != "" {
+			return tok, nil
+		}
 	}
 	var verr ValidationError
 	f.require(&verr, "refresh_token")
-	if err := verr.err(); err != nil {
-		return grantError{err}
-	}
-	pair, err := h.a.Refresh(r.Context(), f["refresh_token"])
+	return "", verr.err()
+}
+
+func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
+	tok, err := h.refreshTokenOf(w, r)
 	if err != nil {
 		return grantError{err}
 	}
-	writeTokens(w, pair)
+	pair, err := h.a.Refresh(r.Context(), tok)
+	if err != nil {
+		if h.cookie && problemFor(err).status == http.StatusUnauthorized {
+			h.clearRefreshCookie(w) // dead for good; a 503 keeps it
+		}
+		return grantError{err}
+	}
+	h.writeTokens(w, pair)
 	return nil
 }
 
-func writeTokens(w http.ResponseWriter, pair TokenPair) {
+func (h *handler) writeTokens(w http.ResponseWriter, pair TokenPair) {
+	if h.cookie {
+		h.setRefreshCookie(w, &pair)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, pair)
@@ -185,10 +214,11 @@ func writeTokens(w http.ResponseWriter, pair TokenPair) {
 
 func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	// Authentication first: without a valid token the body is never read.
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
+	u := &v.user
 	f, err := readJSON(w, r, "current_password", "new_password")
 	if err != nil {
 		return err
@@ -206,12 +236,12 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, publicUser(u))
+	writeJSON(w, http.StatusOK, publicUser(&v.user))
 	return nil
 }
 
@@ -238,25 +268,25 @@ func bearerToken(r *http.Request) (string, error) {
 		return "", ErrNoToken
 	}
 	token = strings.Trim(token, " ")
-	if token == "" || strings.ContainsAny(token, " \t") {
+	if token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
 		return "", ErrInvalidToken
 	}
 	return token, nil
 }
 
 // authenticateRequest returns the user of the request's bearer token and
-// the token's claims.
-func (a *Authenticator) authenticateRequest(r *http.Request) (*User, *claims, error) {
+// the token's session ID.
+func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
 	token, err := bearerToken(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	return a.verifyAccess(r.Context(), token)
 }
 
-// clientContext records the client's user agent and address for a new
-// session.
-func (h *handler) clientContext(r *http.Request) context.Context {
+// clientContext records the client's user agent and address, for sessions
+// and hooks.
+func clientContext(r *http.Request) context.Context {
 	ip := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(ip); err == nil {
 		ip = host
@@ -265,16 +295,20 @@ func (h *handler) clientContext(r *http.Request) context.Context {
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
-	f, err := readJSON(w, r, "refresh_token")
+	tok, err := h.refreshTokenOf(w, r)
+	if h.cookie && errors.Is(err, ErrValidation) {
+		// No token anywhere: the browser is logged out already.
+		h.clearRefreshCookie(w)
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	var verr ValidationError
-	f.require(&verr, "refresh_token")
-	if err := verr.err(); err != nil {
-		return err
+	if h.cookie {
+		h.clearRefreshCookie(w)
 	}
-	if err := h.a.Logout(r.Context(), f["refresh_token"]); err != nil {
+	if err := h.a.Logout(r.Context(), tok); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -282,11 +316,11 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) logoutAll(w http.ResponseWriter, r *http.Request) error {
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
-	if err := h.a.LogoutAll(r.Context(), u.ID); err != nil {
+	if err := h.a.LogoutAll(r.Context(), v.user.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -305,11 +339,11 @@ type sessionJSON struct {
 }
 
 func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
-	u, c, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
-	list, err := h.a.Sessions(r.Context(), u.ID)
+	list, err := h.a.Sessions(r.Context(), v.user.ID)
 	if err != nil {
 		return err
 	}
@@ -317,7 +351,7 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range list {
 		out = append(out, sessionJSON{
 			ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == c.Session,
+			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == v.sessionID,
 		})
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -326,12 +360,12 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) revokeSession(w http.ResponseWriter, r *http.Request) error {
-	u, _, err := h.a.authenticateRequest(r)
+	v, err := h.a.authenticateRequest(r)
 	if err != nil {
 		return err
 	}
 	id := strings.TrimPrefix(r.URL.Path, pathSessionPrefix)
-	if err := h.a.RevokeSession(r.Context(), u.ID, id); err != nil {
+	if err := h.a.RevokeSession(r.Context(), v.user.ID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

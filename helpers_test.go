@@ -147,3 +147,11 @@ func serve(h http.Handler, req *http.Request) response {
 }
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }
+
+func newRequest(method, path, contentType, body string) *http.Request {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	return r
+}

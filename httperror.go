@@ -91,6 +91,8 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusNotFound, code: "session_not_found", detail: "Session not found"}
 	case errors.Is(err, ErrSessionsUnsupported):
 		return problem{status: http.StatusNotImplemented, code: "sessions_unsupported", detail: "Sessions are not supported by this server"}
+	case errors.Is(err, ErrRejected):
+		return problem{status: http.StatusForbidden, code: "forbidden", detail: "Forbidden"}
 	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later"}
 	default:

@@ -18,10 +18,14 @@ type config struct {
 	accessTTL      time.Duration
 	refreshTTL     time.Duration
 	refreshGrace   time.Duration
-	onReuse        func(ctx context.Context, userID, sessionID string)
+	hooks          Hooks
+	claims         func(ctx context.Context, u *User) (map[string]any, error)
+	cookie         CookieOptions
 	issuer         string
 	audience       string
 	leeway         time.Duration
+	tokenCacheSize int
+	userCacheTTL   time.Duration
 	passwordParams PasswordParams
 	insecureHash   bool
 	clock          func() time.Time
@@ -35,6 +39,8 @@ func defaultConfig() config {
 		refreshTTL:     7 * 24 * time.Hour,
 		refreshGrace:   10 * time.Second,
 		leeway:         5 * time.Second,
+		tokenCacheSize: 10000,
+		userCacheTTL:   2 * time.Second,
 		passwordParams: DefaultPasswordParams(),
 		clock:          time.Now,
 		logger:         slog.New(slog.DiscardHandler),
@@ -68,11 +74,21 @@ func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refresh
 // than 5 minutes.
 func WithRefreshGracePeriod(d time.Duration) Option { return func(c *config) { c.refreshGrace = d } }
 
-// WithReuseHook sets a function called when a refresh token is reused after
-// the grace window and its session is revoked: a sign that the token was
-// stolen. The event is also logged at warning level. Defaults to none.
-func WithReuseHook(f func(ctx context.Context, userID, sessionID string)) Option {
-	return func(c *config) { c.onReuse = f }
+// WithHooks sets functions called at moments in a user's life: after
+// registration and login, on failed logins, refreshes, refresh-token reuse,
+// password changes, logouts and disabling; and before registration and
+// login, where they may abort. See [Hooks]. Defaults to none. The same
+// moments are logged to [WithLogger] at info level (warning for reuse).
+func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
+
+// WithClaims adds application claims to every access token, such as roles
+// or a tenant. f runs at each login and refresh; an error from it fails
+// the login or refresh. Reserved claims ("sub", "exp", "iat", "nbf",
+// "jti", "iss", "aud", "type", "ver", "sid") cannot be set: trying is an
+// error wrapping [ErrReservedClaim], not a silent drop. Handlers read the
+// claims with [ClaimsFromContext]. Defaults to none.
+func WithClaims(f func(ctx context.Context, u *User) (map[string]any, error)) Option {
+	return func(c *config) { c.claims = f }
 }
 
 // WithIssuer sets the "iss" claim of issued tokens and requires it on
@@ -86,6 +102,22 @@ func WithAudience(aud string) Option { return func(c *config) { c.audience = aud
 // WithLeeway sets the clock-skew tolerance applied to "exp" and "iat" on
 // verification. Defaults to 5 seconds; New rejects more than 60 seconds.
 func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+
+// WithTokenCacheSize sets how many verified access tokens are remembered,
+// so that a token presented again skips signature and claim checks until it
+// expires. Only tokens that passed every check are cached, keyed by the whole
+// token. Memory stays bounded: past the size, old entries are evicted.
+// Defaults to 10000 (a few MiB at most); 0 disables the cache.
+func WithTokenCacheSize(n int) Option { return func(c *config) { c.tokenCacheSize = n } }
+
+// WithUserCacheTTL sets how long the middleware trusts a user's state
+// (disabled flag, token version) read from the store before reading it again.
+// Changes made through this Authenticator (disabling, password changes,
+// logout-all) take effect at once regardless; changes made by another
+// instance sharing the store take effect on this one within this bound.
+// Defaults to 2 seconds; 0 reads the store on every request; New rejects
+// more than a minute.
+func WithUserCacheTTL(d time.Duration) Option { return func(c *config) { c.userCacheTTL = d } }
 
 // WithPasswordParams sets the argon2id parameters for new hashes. Defaults to
 // [DefaultPasswordParams]. New rejects parameters below the OWASP minimum.

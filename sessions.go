@@ -116,7 +116,7 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *claims) (refresh
 		case c.ID == s.PreviousJTI && a.cfg.refreshGrace > 0 && now.Sub(s.RotatedAt) <= a.cfg.refreshGrace:
 			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt}, nil
 		default:
-			a.reuseDetected(ctx, s)
+			a.reuseDetected(ctx, s, u)
 			return refreshGrant{}, errors.Join(ErrTokenInvalidated, ErrTokenReused)
 		}
 	}
@@ -128,16 +128,14 @@ func (a *Authenticator) live(s *Session, u *User, now time.Time) bool {
 	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt) && s.TokenVersion == u.TokenVersion
 }
 
-func (a *Authenticator) reuseDetected(ctx context.Context, s *Session) {
+func (a *Authenticator) reuseDetected(ctx context.Context, s *Session, u *User) {
 	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
 		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: revoking a session after refresh token reuse failed",
 			slog.String("user_id", s.UserID), slog.String("session_id", s.ID), slog.String("error", err.Error()))
 	}
-	a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: refresh token reused; session revoked",
-		slog.String("user_id", s.UserID), slog.String("session_id", s.ID))
-	if a.cfg.onReuse != nil {
-		a.cfg.onReuse(ctx, s.UserID, s.ID)
-	}
+	e := event(ctx, u)
+	e.SessionID = s.ID
+	a.report(ctx, slog.LevelWarn, "auth: refresh token reused; session revoked", a.cfg.hooks.ReuseDetected, e)
 }
 
 // endSessions revokes every session of a user whose token version just
@@ -183,16 +181,24 @@ func (a *Authenticator) Logout(ctx context.Context, refreshToken string) error {
 	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
 		return a.storeErr("revoke session", err)
 	}
+	e := event(ctx, nil)
+	e.UserID, e.SessionID = s.UserID, s.ID
+	a.report(ctx, slog.LevelInfo, "auth: logged out", a.cfg.hooks.LoggedOut, e)
 	return nil
 }
 
 // LogoutAll ends every session of the user and invalidates every token the
 // user holds, access tokens included, by incrementing the token version.
 func (a *Authenticator) LogoutAll(ctx context.Context, userID string) error {
-	return a.modifyUser(ctx, userID, "logout all", func(u *User) bool {
+	u, err := a.modifyUser(ctx, userID, "logout all", func(u *User) bool {
 		u.TokenVersion++
 		return true
 	})
+	if err != nil {
+		return err
+	}
+	a.report(ctx, slog.LevelInfo, "auth: logged out everywhere", a.cfg.hooks.LoggedOut, event(ctx, u))
+	return nil
 }
 
 // Sessions returns the user's live sessions, oldest first. It returns

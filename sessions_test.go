@@ -19,9 +19,9 @@ type statelessStore struct{ auth.UserStore }
 
 func TestRefreshRotation(t *testing.T) {
 	var reused []string
-	f := newFixture(t, auth.WithReuseHook(func(_ context.Context, userID, sessionID string) {
-		reused = append(reused, userID+"/"+sessionID)
-	}))
+	f := newFixture(t, auth.WithHooks(auth.Hooks{ReuseDetected: func(_ context.Context, e auth.Event) {
+		reused = append(reused, e.UserID+"/"+e.SessionID)
+	}}))
 	ctx := context.Background()
 	u := f.register(t, "rosa", "password-1")
 	p0 := f.login(t, "rosa", "password-1")

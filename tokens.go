@@ -1,8 +1,12 @@
 package auth
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -25,12 +29,16 @@ const maxTokenLength = 4096
 type TokenPair struct {
 	// AccessToken authenticates requests as "Authorization: Bearer <token>".
 	AccessToken string `json:"access_token"`
-	// RefreshToken obtains a new pair from Refresh.
-	RefreshToken string `json:"refresh_token"`
+	// RefreshToken obtains a new pair from Refresh. It is left out of the
+	// JSON in cookie mode, where it travels in a cookie instead.
+	RefreshToken string `json:"refresh_token,omitempty"`
 	// TokenType is always "bearer".
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
+
+	// refreshExpires is when the refresh token expires, for cookie mode.
+	refreshExpires time.Time
 }
 
 // claims is the JWT payload of both token kinds.
@@ -43,6 +51,31 @@ type claims struct {
 	// Session is the session (token family) ID, when the store keeps
 	// sessions.
 	Session string `json:"sid,omitempty"`
+
+	// extra holds application claims from WithClaims, access tokens only.
+	extra map[string]any
+}
+
+// reservedClaims are the claims WithClaims may not set.
+var reservedClaims = map[string]bool{
+	"sub": true, "exp": true, "iat": true, "nbf": true, "jti": true,
+	"iss": true, "aud": true, "type": true, "ver": true, "sid": true,
+}
+
+// MarshalJSON writes the registered and Gatehouse claims, then the
+// application's, in sorted order so that equal claims sign equally.
+func (c claims) MarshalJSON() ([]byte, error) {
+	type plain claims // without this method
+	b, err := json.Marshal(plain(c))
+	if err != nil || len(c.extra) == 0 {
+		return b, err
+	}
+	x, err := json.Marshal(c.extra)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b[:len(b)-1], ',')
+	return append(b, x[1:]...), nil
 }
 
 // refreshGrant describes the refresh token of a pair: its session, jti and
@@ -80,26 +113,40 @@ func newParser(c *config) *jwt.Parser {
 	return jwt.NewParser(opts...)
 }
 
-// issuePair signs a new access token for u and the refresh token g.
-func (a *Authenticator) issuePair(u *User, g refreshGrant) (TokenPair, error) {
+// issuePair signs a new access token for u, with the application's claims,
+// and the refresh token g.
+func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) (TokenPair, error) {
+	var extra map[string]any
+	if a.cfg.claims != nil {
+		var err error
+		if extra, err = a.cfg.claims(ctx, u); err != nil {
+			return TokenPair{}, fmt.Errorf("auth: claims: %w", err)
+		}
+		for k := range extra {
+			if reservedClaims[k] {
+				return TokenPair{}, fmt.Errorf("%w: %q", ErrReservedClaim, k)
+			}
+		}
+	}
 	now := a.now()
-	access, err := a.sign(u, tokenTypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL))
+	access, err := a.sign(u, tokenTypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.sign(u, tokenTypeRefresh, g.session, g.jti, g.issuedAt, g.expires)
+	refresh, err := a.sign(u, tokenTypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	return TokenPair{
-		AccessToken:  access,
-		RefreshToken: refresh,
-		TokenType:    "bearer",
-		ExpiresIn:    int64(a.cfg.accessTTL / time.Second),
+		AccessToken:    access,
+		RefreshToken:   refresh,
+		TokenType:      "bearer",
+		ExpiresIn:      int64(a.cfg.accessTTL / time.Second),
+		refreshExpires: g.expires,
 	}, nil
 }
 
-func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time) (string, error) {
+func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any) (string, error) {
 	version := u.TokenVersion
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -112,6 +159,7 @@ func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Ti
 		Type:    typ,
 		Version: &version,
 		Session: session,
+		extra:   extra,
 	}
 	if a.cfg.audience != "" {
 		c.Audience = jwt.ClaimStrings{a.cfg.audience}
@@ -141,4 +189,30 @@ func (a *Authenticator) parse(token, wantType string) (*claims, error) {
 		return nil, ErrInvalidToken
 	}
 	return &c, nil
+}
+
+// appClaims returns the application claims of a verified token: every
+// claim that is not reserved, or nil when there are none.
+func appClaims(token string) map[string]any {
+	parts := strings.SplitN(token, ".", 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(payload, &m) != nil {
+		return nil
+	}
+	for k := range m {
+		if reservedClaims[k] {
+			delete(m, k)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }

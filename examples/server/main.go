@@ -1,5 +1,6 @@
 // Command server is a runnable Gatehouse server: the auth endpoints under
-// /auth/ and a protected demo route, GET /hello.
+// /auth/, a protected demo route, GET /hello, and a demo page at / that
+// uses the endpoints in cookie mode under /app/auth/.
 //
 //	go run ./examples/server                      # SQLite file auth.db, port 8080
 //	go run ./examples/server -db memory           # users in memory
@@ -15,6 +16,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -140,8 +142,9 @@ func loadSecret(c *config, logger *slog.Logger) ([]byte, error) {
 }
 
 // run starts the server, or runs a subcommand, until ctx is done. When
-// ready is not nil it receives the listening address.
-func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready chan<- string) error {
+// ready is not nil it receives the listening address. Tests pass extra
+// options.
+func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready chan<- string, extra ...auth.Option) error {
 	c, err := parseConfig(args, getenv, os.Stderr)
 	if err != nil {
 		return err
@@ -155,12 +158,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	a, err := auth.New(store,
+	opts := []auth.Option{
 		auth.WithSecret(secret),
 		auth.WithAccessTTL(c.accessTTL),
 		auth.WithRefreshTTL(c.refreshTTL),
 		auth.WithLogger(logger),
-	)
+		auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
+	}
+	a, err := auth.New(store, append(opts, extra...)...)
 	if err != nil {
 		return err
 	}
@@ -192,10 +197,25 @@ func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Durati
 	}
 }
 
+// demoPage is a single page with plain JavaScript, using cookie mode.
+//
+//go:embed demo.html
+var demoPage []byte
+
 // newMux wires the routes: this is all an application needs.
 func newMux(a *auth.Authenticator) *http.ServeMux {
 	mux := http.NewServeMux()
+	// API clients: tokens in JSON bodies.
 	mux.Handle("/auth/", a.Handler())
+	// The demo page: the same endpoints in cookie mode, under /app/auth/.
+	mux.Handle("/app/auth/", http.StripPrefix("/app", a.CookieHandler()))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(demoPage)
+	})
 	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(hello)))
 	// An unprotected route, the baseline for load tests of the ones above.
 	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, _ *http.Request) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/auth"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -74,7 +76,12 @@ func TestServerEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, getenv, logger, ready) }()
+	// The users command runs as another process would, so the server learns
+	// of the change through the store: no user cache, so that it learns at
+	// once (the cache's staleness bound is tested in the library).
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, getenv, logger, ready, auth.WithUserCacheTTL(0))
+	}()
 	var base string
 	select {
 	case addr := <-ready:

@@ -1,0 +1,79 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/gatehouse/auth"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestCustomClaims(t *testing.T) {
+	f := newFixture(t, auth.WithClaims(func(_ context.Context, u *auth.User) (map[string]any, error) {
+		return map[string]any{"roles": []string{"admin", "ops"}, "tenant": "acme", "tier": 3}, nil
+	}))
+	f.register(t, "ivan", "password-1")
+	p := f.login(t, "ivan", "password-1")
+	var got map[string]any
+	h := f.a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = auth.ClaimsFromContext(r.Context())
+		got["tenant"] = "mutated" // the caller's own copy
+	}))
+	for range 2 { // first sight, then from the token cache
+		got = nil
+		do(h, http.MethodGet, "/", "", "", bearer(p.AccessToken)...)
+		if fmt.Sprint(got["roles"]) != "[admin ops]" || got["tier"] != float64(3) || got["sub"] != nil || got["ver"] != nil {
+			t.Fatalf("ClaimsFromContext = %v", got)
+		}
+	}
+	// The refresh token carries none, and refreshed access tokens carry them again.
+	c := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(p.RefreshToken, c); err != nil || c["tenant"] != nil {
+		t.Fatalf("refresh token claims: %v %v", c, err)
+	}
+	next, err := f.a.Refresh(context.Background(), p.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(next.AccessToken, c); err != nil || c["tenant"] != "acme" || c["type"] != "access" {
+		t.Fatalf("refreshed access token claims: %v %v", c, err)
+	}
+}
+
+func TestReservedClaimsAreAnError(t *testing.T) {
+	for _, name := range []string{"sub", "exp", "iat", "nbf", "jti", "type", "ver", "iss", "aud", "sid"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, auth.WithClaims(func(context.Context, *auth.User) (map[string]any, error) {
+				return map[string]any{name: "x"}, nil
+			}))
+			f.register(t, "jane", "password-1")
+			if _, err := f.a.Login(context.Background(), "jane", "password-1"); !errors.Is(err, auth.ErrReservedClaim) {
+				t.Fatalf("Login = %v, want ErrReservedClaim", err)
+			}
+		})
+	}
+	boom := errors.New("claims backend down")
+	f := newFixture(t, auth.WithClaims(func(context.Context, *auth.User) (map[string]any, error) { return nil, boom }))
+	f.register(t, "joe", "password-1")
+	if _, err := f.a.Login(context.Background(), "joe", "password-1"); !errors.Is(err, boom) {
+		t.Fatalf("Login with a failing claims func = %v", err)
+	}
+}
+
+func TestNoClaimsWithoutOption(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "kurt", "password-1")
+	p := f.login(t, "kurt", "password-1")
+	var ok bool
+	h := f.a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, ok = auth.ClaimsFromContext(r.Context())
+	}))
+	do(h, http.MethodGet, "/", "", "", bearer(p.AccessToken)...)
+	if ok {
+		t.Fatal("ClaimsFromContext reported claims without WithClaims")
+	}
+}

@@ -1,0 +1,116 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+)
+
+// Event describes a moment that hooks and log lines report. It never holds
+// a password, a hash or a token.
+type Event struct {
+	// UserID is the ID of the user concerned; empty for a failed login of
+	// an unknown name and before a registration.
+	UserID string
+	// User is the user concerned, when it was loaded; nil otherwise.
+	User *User
+	// Username is the canonical username for registration and login
+	// events, also when no such user exists.
+	Username string
+	// SessionID is the session concerned, when there is one.
+	SessionID string
+	// IP and UserAgent describe the client, as set by [WithClientInfo]. The
+	// HTTP handlers set them from the request.
+	IP, UserAgent string
+	// Err says why a login failed: it matches [ErrInvalidCredentials] or
+	// [ErrUserDisabled] with errors.Is.
+	Err error
+}
+
+// Hooks are functions the Authenticator calls at moments in a user's life.
+// Every field is optional. Before-hooks may abort the operation by
+// returning an error; the others only observe. Hooks run synchronously on
+// the request's goroutine: keep them quick, or hand work to a queue.
+//
+// An error from a before-hook is returned joined with [ErrRejected]. The
+// HTTP handlers answer 403 "Forbidden", or what the error maps to if it
+// wraps one of this package's sentinels: return a [*ValidationError] for a
+// 422 with your own message.
+type Hooks struct {
+	// BeforeRegister runs after the input was validated and before
+	// anything is stored. It may abort the registration.
+	BeforeRegister func(ctx context.Context, e Event) error
+	// BeforeLogin runs after the password checked out and before tokens
+	// are issued, also for Authenticate. It may abort the login.
+	BeforeLogin func(ctx context.Context, e Event) error
+
+	// AfterRegister runs after a user was created.
+	AfterRegister func(ctx context.Context, e Event)
+	// AfterLogin runs after Login issued tokens.
+	AfterLogin func(ctx context.Context, e Event)
+	// LoginFailed runs after a wrong username or password, or a correct
+	// password of a disabled user; e.Err says which.
+	LoginFailed func(ctx context.Context, e Event)
+	// Refreshed runs after a refresh token was exchanged.
+	Refreshed func(ctx context.Context, e Event)
+	// ReuseDetected runs when a used refresh token came back after the
+	// grace window and its session was revoked: a sign of theft.
+	ReuseDetected func(ctx context.Context, e Event)
+	// PasswordChanged runs after a password change.
+	PasswordChanged func(ctx context.Context, e Event)
+	// LoggedOut runs after Logout (e.SessionID set) and LogoutAll (empty).
+	LoggedOut func(ctx context.Context, e Event)
+	// UserDisabled runs after a user was disabled.
+	UserDisabled func(ctx context.Context, e Event)
+}
+
+// ErrRejected is joined with the error of a before-hook that aborted an
+// operation.
+var ErrRejected = errors.New("auth: rejected by a hook")
+
+// event builds an Event for u (which may be nil) with the client of ctx.
+func event(ctx context.Context, u *User) Event {
+	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	e := Event{User: u, IP: ci.ip, UserAgent: ci.userAgent}
+	if u != nil {
+		e.UserID, e.Username = u.ID, u.Username
+	}
+	return e
+}
+
+// before runs a before-hook, if set.
+func before(ctx context.Context, hook func(context.Context, Event) error, e Event) error {
+	if hook == nil {
+		return nil
+	}
+	if err := hook(ctx, e); err != nil {
+		return errors.Join(ErrRejected, err)
+	}
+	return nil
+}
+
+// report logs e as msg and calls hook, if set.
+func (a *Authenticator) report(ctx context.Context, level slog.Level, msg string, hook func(context.Context, Event), e Event) {
+	if a.cfg.logger.Enabled(ctx, level) {
+		attrs := make([]slog.Attr, 0, 6)
+		if e.UserID != "" {
+			attrs = append(attrs, slog.String("user_id", e.UserID))
+		}
+		if e.Username != "" {
+			attrs = append(attrs, slog.String("username", e.Username))
+		}
+		if e.SessionID != "" {
+			attrs = append(attrs, slog.String("session_id", e.SessionID))
+		}
+		if e.IP != "" {
+			attrs = append(attrs, slog.String("ip", e.IP))
+		}
+		if e.Err != nil {
+			attrs = append(attrs, slog.String("reason", problemFor(e.Err).code))
+		}
+		a.cfg.logger.LogAttrs(ctx, level, msg, attrs...)
+	}
+	if hook != nil {
+		hook(ctx, e)
+	}
+}
