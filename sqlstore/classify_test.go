@@ -65,6 +65,23 @@ func TestClassifyErrors(t *testing.T) {
 			t.Errorf("%v IsUnavailable(%v) = %v, want %v", c.d, c.err, got, c.unavailable)
 		}
 	}
+	for _, c := range []struct {
+		d    sqlstore.Dialect
+		err  error
+		want bool
+	}{
+		{sqlstore.Postgres, pg("23503"), true},
+		{sqlstore.Postgres, pg("23505"), false},
+		{sqlstore.MySQL, my(1452), true},
+		{sqlstore.MySQL, my(1216), true},
+		{sqlstore.MySQL, my(1451), false}, // deleting a parent that has children
+		{sqlstore.MySQL, my(1062), false},
+		{sqlstore.Postgres, my(1452), false},
+	} {
+		if got := c.d.IsForeignKey(c.err); got != c.want {
+			t.Errorf("%v IsForeignKey(%v) = %v, want %v", c.d, c.err, got, c.want)
+		}
+	}
 }
 
 // TestMissingTableIsNotUnavailable: a Store used before Migrate fails with

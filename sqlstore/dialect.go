@@ -102,10 +102,19 @@ func (d Dialect) timeArg(t time.Time) any {
 	return t
 }
 
+// nullTimeArg is timeArg for a nullable column: the zero time is NULL.
+func (d Dialect) nullTimeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return d.timeArg(t)
+}
+
 // timeDest scans a time column into a UTC time.Time, whatever the driver
 // hands over: a time.Time (pgx; MySQL with parseTime=true) or text (SQLite;
 // MySQL without parseTime; rows imported by hand). Text without a zone is
-// UTC.
+// UTC. NULL, which only a nullable column such as revoked_at holds, is the
+// zero time.
 type timeDest struct{ t *time.Time }
 
 var timeLayouts = []string{
@@ -119,6 +128,9 @@ var timeLayouts = []string{
 func (s timeDest) Scan(src any) error {
 	var text string
 	switch v := src.(type) {
+	case nil:
+		*s.t = time.Time{}
+		return nil
 	case time.Time:
 		*s.t = v.UTC()
 		return nil

@@ -1,7 +1,7 @@
-// Package sqlstore is an [auth.UserStore] on database/sql, for SQLite,
-// PostgreSQL and MySQL/MariaDB. One implementation serves all three; the
-// dialects differ only in placeholders, column types, error codes and the
-// lock Migrate takes.
+// Package sqlstore is an [auth.UserStore] and [auth.SessionStore] on
+// database/sql, for SQLite, PostgreSQL and MySQL/MariaDB. One implementation
+// serves all three; the dialects differ only in placeholders, column types,
+// error codes and the lock Migrate takes.
 //
 //	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN("auth.db"))
 //	...
@@ -58,8 +58,8 @@
 //
 // # Schema
 //
-// [Store.Migrate] creates two tables, gatehouse_users and
-// gatehouse_schema_migrations. The users table has
+// [Store.Migrate] creates three tables: gatehouse_users,
+// gatehouse_sessions and gatehouse_schema_migrations. The users table has
 //
 //	column         SQLite   PostgreSQL        MySQL/MariaDB
 //	id             TEXT     TEXT COLLATE "C"  VARBINARY(255)   primary key
@@ -77,6 +77,30 @@
 // on MySQL and MariaDB. 1020 bytes hold the 255 characters the
 // Authenticator allows at four bytes each.
 //
+// The sessions table has one row per login (a family of refresh tokens; see
+// [auth.Session]). It holds token identifiers, never a token:
+//
+//	column         SQLite   PostgreSQL        MySQL/MariaDB
+//	id             TEXT     TEXT COLLATE "C"  VARBINARY(255)   primary key
+//	user_id        TEXT     TEXT COLLATE "C"  VARBINARY(255)   references users (id)
+//	token_version  INTEGER  BIGINT            BIGINT
+//	current_jti    TEXT     TEXT COLLATE "C"  VARBINARY(255)
+//	previous_jti   TEXT     TEXT COLLATE "C"  VARBINARY(255)   '' before the first rotation
+//	created_at     TEXT     TIMESTAMPTZ       DATETIME(6)
+//	expires_at     TEXT     TIMESTAMPTZ       DATETIME(6)
+//	rotated_at     TEXT     TIMESTAMPTZ       DATETIME(6)
+//	last_used_at   TEXT     TIMESTAMPTZ       DATETIME(6)
+//	revoked_at     TEXT     TIMESTAMPTZ       DATETIME(6)      NULL while live
+//	user_agent     TEXT     TEXT              VARBINARY(1024)
+//	ip             TEXT     TEXT              VARBINARY(255)
+//
+// with indexes on user_id (the session list), expires_at and revoked_at
+// (pruning). The foreign key on user_id cascades deletes; on SQLite it is
+// enforced only on connections with foreign keys turned on, so DeleteUser
+// also deletes the user's sessions itself, in the transaction that deletes
+// the user. The Authenticator clips the user agent to 256 bytes and the IP
+// to 64, well inside the MySQL column sizes.
+//
 // Times are stored in UTC with microsecond precision and read back in UTC.
 // SQLite has no time type; it gets text in the fixed form
 // "2006-01-02 15:04:05.000000", which sorts in time order, works with
@@ -85,32 +109,53 @@
 // The UNIQUE constraint on username is the only arbiter of duplicates:
 // CreateUser inserts and maps a unique violation (PostgreSQL 23505, MySQL
 // 1062, SQLite SQLITE_CONSTRAINT_UNIQUE or _PRIMARYKEY) to
-// [auth.ErrUserExists]. UpdateUser is one conditional UPDATE, so a password
-// change with its token-version bump, or a rehash conditional on the old
-// hash, is all or nothing.
+// [auth.ErrUserExists]; CreateSession does the same for a taken session ID,
+// and maps a foreign-key violation (a user that does not exist) to
+// [auth.ErrUserNotFound]. UpdateUser is one conditional UPDATE, so a
+// password change with its token-version bump, or a rehash conditional on
+// the old hash, is all or nothing.
+//
+// RotateSession is one conditional UPDATE as well, WHERE id, current_jti
+// and revoked_at IS NULL still match. Concurrent rotations of one session
+// queue on its row lock (SQLite: the database's write lock) and each
+// re-checks the condition against what the one before it wrote, so exactly
+// one of them wins on every dialect, across any number of instances; the
+// others get [auth.ErrConflict]. On PostgreSQL at REPEATABLE READ or
+// SERIALIZABLE (a default_transaction_isolation set on the server) the
+// losers get a serialization failure instead, which RotateSession and
+// UpdateUser report as ErrConflict all the same.
 //
 // # Table names
 //
-// [WithTablePrefix] replaces the "gatehouse_" prefix, and [WithTableNames]
-// sets both names outright. Names are quoted in every statement, so a
-// reserved word works, and on PostgreSQL case is kept. Several Stores with
-// different prefixes can share one database.
+// [WithTablePrefix] replaces the "gatehouse_" prefix of all three tables,
+// and [WithTableNames] sets each name outright; it wants all of them, so
+// that no table silently keeps a default name that another Store in the
+// same database uses. Indexes and constraints are named after their table
+// (gatehouse_sessions_user_id_idx, gatehouse_sessions_user_id_fk, cut and
+// made unique with a hash when the table name is long), so Stores with
+// different names never share one. Names are quoted in every statement, so
+// a reserved word works, and on PostgreSQL case is kept. Several Stores with
+// different names can share one database.
 //
 // # Migrations
 //
 // Migrate is idempotent and safe to run from every instance at start-up: on
 // PostgreSQL it holds an advisory lock in one transaction, on MySQL a named
-// GET_LOCK, and on SQLite a BEGIN IMMEDIATE transaction. Teams that manage
-// their schema with goose or golang-migrate can take the same statements
-// from [Migrations] instead. Those files use the default table name, since
-// a prefix set in Go cannot reach them.
+// GET_LOCK, and on SQLite a BEGIN IMMEDIATE transaction. Version 1 creates
+// the users table, version 2 the sessions table; a database an earlier
+// release migrated to version 1 is brought to version 2 by the next
+// Migrate, its users untouched. Teams that manage their schema with goose
+// or golang-migrate can take the same statements from [Migrations] instead.
+// Those files use the default table names, since names set in Go cannot
+// reach them.
 //
 // # Several instances on one PostgreSQL
 //
 // Instances of an application can share one database: point them at the
 // same DSN and table names and let each run Migrate at start-up. All
 // coordination is in the database (the UNIQUE constraint, conditional
-// updates, the migration lock); the Store keeps no state of its own. Size
+// updates, the migration lock); the Store keeps no state of its own, so
+// refresh-token rotation and reuse detection hold across instances too. Size
 // each instance's pool (db.SetMaxOpenConns) so that all instances together
 // stay below the server's max_connections. To keep several applications or
 // tenants apart, give each a schema (search_path in the DSN) or a table
@@ -119,7 +164,8 @@
 // # Errors
 //
 // Outcomes are the sentinels of package auth: [auth.ErrUserExists],
-// [auth.ErrUserNotFound], [auth.ErrConflict]. A database that is down,
+// [auth.ErrUserNotFound], [auth.ErrConflict], [auth.ErrSessionNotFound].
+// A database that is down,
 // unreachable, closed, overloaded, locked past its timeout (SQLITE_BUSY,
 // lock wait timeouts, deadlocks) or past the caller's deadline gives an
 // error wrapping [auth.ErrUnavailable] (which the handlers answer with 503)

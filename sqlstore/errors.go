@@ -48,16 +48,19 @@ func (nopDriver) Open(string) (driver.Conn, error) { return nil, driver.ErrBadCo
 
 // SQLite primary result codes that mean the database cannot serve now.
 const (
-	sqliteBusy      = 5
-	sqliteLocked    = 6
-	sqliteIOErr     = 10
-	sqliteFull      = 13
-	sqliteCantOpen  = 14
-	sqliteProtocol  = 15
-	sqliteUnique    = 2067 // SQLITE_CONSTRAINT_UNIQUE
-	sqlitePrimary   = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
-	mysqlDupEntry   = 1062
-	mysqlDupKeyName = 1586
+	sqliteBusy       = 5
+	sqliteLocked     = 6
+	sqliteIOErr      = 10
+	sqliteFull       = 13
+	sqliteCantOpen   = 14
+	sqliteProtocol   = 15
+	sqliteUnique     = 2067 // SQLITE_CONSTRAINT_UNIQUE
+	sqlitePrimary    = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
+	sqliteForeignKey = 787  // SQLITE_CONSTRAINT_FOREIGNKEY
+	mysqlDupEntry    = 1062
+	mysqlDupKeyName  = 1586
+	mysqlNoParent    = 1452 // ER_NO_REFERENCED_ROW_2
+	mysqlNoParentOld = 1216 // ER_NO_REFERENCED_ROW
 )
 
 // mysqlUnavailable lists MySQL/MariaDB error numbers that mean "try again
@@ -146,6 +149,31 @@ func (d Dialect) isUnique(err error) bool {
 		return ok && (n == mysqlDupEntry || n == mysqlDupKeyName)
 	}
 	return false
+}
+
+// isForeignKey reports whether err is a violation of a foreign key: a
+// session inserted for a user that does not exist.
+func (d Dialect) isForeignKey(err error) bool {
+	switch d {
+	case Postgres:
+		var e sqlStateError
+		return errors.As(err, &e) && e.SQLState() == "23503"
+	case SQLite:
+		var e sqliteCodeError
+		return errors.As(err, &e) && e.Code() == sqliteForeignKey
+	case MySQL:
+		n, ok := mysqlNumber(err)
+		return ok && (n == mysqlNoParent || n == mysqlNoParentOld)
+	}
+	return false
+}
+
+// isSerializationFailure reports whether err is PostgreSQL's "could not
+// serialize access", which a statement gets at REPEATABLE READ or
+// SERIALIZABLE when a concurrent transaction changed its row.
+func (d Dialect) isSerializationFailure(err error) bool {
+	var e sqlStateError
+	return d == Postgres && errors.As(err, &e) && e.SQLState() == "40001"
 }
 
 // isUnavailable reports whether err means that the database cannot serve

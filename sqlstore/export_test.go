@@ -16,9 +16,29 @@ func (s *Store) MigrateWithExtra(ctx context.Context, extra ...[]string) error {
 	return s.migrate(ctx, ms)
 }
 
+// MigrateTo applies the embedded migrations up to and including version,
+// as an older release of this package would have.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	ms, err := loadMigrations(s.dialect)
+	if err != nil {
+		return err
+	}
+	var upTo []migration
+	for _, m := range ms {
+		if m.version <= version {
+			upTo = append(upTo, m)
+		}
+	}
+	return s.migrate(ctx, upTo)
+}
+
 // SplitStatements exposes splitStatements.
 var SplitStatements = splitStatements
 
 // IsUnavailable and IsUnique expose the error classification.
 func (d Dialect) IsUnavailable(err error) bool { return d.isUnavailable(err) }
 func (d Dialect) IsUnique(err error) bool      { return d.isUnique(err) }
+func (d Dialect) IsForeignKey(err error) bool  { return d.isForeignKey(err) }
+
+// DerivedName exposes derivedName.
+var DerivedName = derivedName

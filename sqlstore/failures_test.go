@@ -30,6 +30,16 @@ func checkAll(t *testing.T, s auth.UserStore, ctx context.Context, target error)
 	if m, ok := s.(*sqlstore.Store); ok {
 		results["Migrate"] = m.Migrate(ctx)
 	}
+	if ss, ok := s.(auth.SessionStore); ok {
+		sess := testSession("x1")
+		results["CreateSession"] = ss.CreateSession(ctx, sess)
+		_, results["Session"] = ss.Session(ctx, sess.ID)
+		results["RotateSession"] = ss.RotateSession(ctx, sess.ID, sess.CurrentJTI, "next", when)
+		results["RevokeSession"] = ss.RevokeSession(ctx, sess.ID, when)
+		results["RevokeUserSessions"] = ss.RevokeUserSessions(ctx, "x1", when)
+		_, results["UserSessions"] = ss.UserSessions(ctx, "x1", when)
+		_, results["DeleteSessions"] = ss.DeleteSessions(ctx, when)
+	}
 	for op, err := range results {
 		if !errors.Is(err, target) {
 			t.Errorf("%s = %v, want %v", op, err, target)

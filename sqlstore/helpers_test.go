@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,5 +190,55 @@ func testUser(name string) *auth.User {
 		TokenVersion: 1,
 		CreatedAt:    when,
 		UpdatedAt:    when,
+	}
+}
+
+var sessionSeq atomic.Int64
+
+// testSession is a live session of the user, created at when.
+func testSession(userID string) *auth.Session {
+	n := sessionSeq.Add(1)
+	return &auth.Session{
+		ID:           fmt.Sprintf("sess-%d", n),
+		UserID:       userID,
+		TokenVersion: 1,
+		CurrentJTI:   fmt.Sprintf("jti-%d", n),
+		CreatedAt:    when,
+		ExpiresAt:    when.Add(7 * 24 * time.Hour),
+		RotatedAt:    when,
+		LastUsedAt:   when,
+		UserAgent:    "curl/8.5.0",
+		IP:           "192.0.2.1",
+	}
+}
+
+// warmPool opens up to n connections in db's pool (no more than its limit)
+// and keeps them idle, so that n concurrent requests start at once instead
+// of trickling in as connections come up.
+func warmPool(t *testing.T, db *sql.DB, n int) {
+	t.Helper()
+	if limit := db.Stats().MaxOpenConnections; limit > 0 && limit < n {
+		n = limit
+	}
+	db.SetMaxIdleConns(n)
+	conns := make([]*sql.Conn, n)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := db.Conn(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,19 +22,51 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// defaultUsersTable is the users table's name in the migration files;
-// Migrate replaces it with the configured name.
-const defaultUsersTable = defaultPrefix + usersBase
+// schemaName matches a name in the migration files: a table under its
+// default name, or a name derived from one (an index, a constraint) with a
+// suffix. Migrate replaces them with the configured names.
+var schemaName = regexp.MustCompile(`\bgatehouse_(users|sessions)(\w*)`)
+
+// rename puts the configured table names into a statement from the
+// migration files, quoted.
+func (s *Store) rename(stmt string) string {
+	return schemaName.ReplaceAllStringFunc(stmt, func(m string) string {
+		sub := schemaName.FindStringSubmatch(m)
+		table := s.names.Users
+		if sub[1] == sessionsBase {
+			table = s.names.Sessions
+		}
+		return s.dialect.quote(derivedName(table, sub[2]))
+	})
+}
+
+// derivedName names an index or constraint of table by its suffix, as the
+// migration files do for the default names. PostgreSQL and SQLite keep
+// index names per schema, and MySQL constraint names per database, so the
+// name carries the table's. A name that would be too long is cut and made
+// unique again by a hash of the table name.
+func derivedName(table, suffix string) string {
+	if len(table)+len(suffix) <= maxIdentLen {
+		return table + suffix
+	}
+	h := fnv.New32a()
+	h.Write([]byte(table))
+	tag := fmt.Sprintf("_%08x", h.Sum32())
+	return table[:maxIdentLen-len(suffix)-len(tag)] + tag + suffix
+}
 
 // Migrations returns the schema as SQL files, for teams that manage their
 // schema with a migration tool instead of [Store.Migrate]:
 //
-//	sqlite/0001_create_users.up.sql       golang-migrate layout, one directory
-//	sqlite/0001_create_users.down.sql     per dialect ("sqlite", "postgres",
-//	postgres/...                          "mysql", as Dialect.String)
+//	sqlite/0001_create_users.up.sql         golang-migrate layout, one
+//	sqlite/0001_create_users.down.sql       directory per dialect ("sqlite",
+//	sqlite/0002_create_sessions.up.sql      "postgres", "mysql", as
+//	sqlite/0002_create_sessions.down.sql    Dialect.String)
+//	postgres/...
 //	mysql/...
-//	goose/sqlite/0001_create_users.sql    goose layout, the same statements
-//	goose/postgres/...                    with goose's annotations
+//	goose/sqlite/0001_create_users.sql      goose layout, the same statements
+//	goose/sqlite/0002_create_sessions.sql   with goose's annotations
+//	goose/postgres/...
 //	goose/mysql/...
 //
 // For example, with golang-migrate's iofs source:
@@ -46,9 +79,12 @@ const defaultUsersTable = defaultPrefix + usersBase
 //	goose.SetBaseFS(sqlstore.Migrations())
 //	err := goose.Up(db, "goose/postgres")
 //
-// The files create the default table name, gatehouse_users; a table prefix
-// or name set with [WithTablePrefix] or [WithTableNames] applies only to
-// [Store.Migrate], so edit copies of the files to match. The tools keep
+// The files create the default table names, gatehouse_users and
+// gatehouse_sessions, and name indexes and constraints after them; a table
+// prefix or names set with [WithTablePrefix] or [WithTableNames] apply only
+// to [Store.Migrate], so edit copies of the files to match (replace every
+// "gatehouse_users" and "gatehouse_sessions", including the index and
+// constraint names that start with them). The tools keep
 // their own version tables; gatehouse_schema_migrations is Migrate's only.
 // Every statement is idempotent (IF NOT EXISTS), so a database set up by a
 // tool can later be handed to Migrate, and the other way round.
@@ -222,7 +258,7 @@ func (s *Store) migrateMySQL(ctx context.Context, ms []migration) error {
 		return err
 	}
 	// Lock names are server-wide, at most 64 characters.
-	name := fmt.Sprintf("gatehouse_migrate_%016x", uint64(lockHash(dbName+"."+s.usersName)))
+	name := fmt.Sprintf("gatehouse_migrate_%016x", uint64(lockHash(dbName+"."+s.names.Users)))
 	wait := mysqlLockWait
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		wait = max(time.Until(dl), 0) // a negative timeout would wait forever
@@ -254,7 +290,7 @@ func lockHash(s string) int64 {
 	return int64(h.Sum64())
 }
 
-func (s *Store) lockKey() int64 { return lockHash(s.usersName) }
+func (s *Store) lockKey() int64 { return lockHash(s.names.Users) }
 
 // apply creates the migrations table and runs the steps not recorded there.
 func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
@@ -271,7 +307,7 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 			continue
 		}
 		for _, stmt := range m.stmts {
-			if _, err := q.ExecContext(ctx, strings.ReplaceAll(stmt, defaultUsersTable, s.users)); err != nil {
+			if _, err := q.ExecContext(ctx, s.rename(stmt)); err != nil {
 				return fmt.Errorf("version %d: %w", m.version, err)
 			}
 		}

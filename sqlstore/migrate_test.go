@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -39,8 +41,8 @@ func TestMigrateTwice(t *testing.T) {
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatalf("second Migrate: %v", err)
 		}
-		if n := countRows(t, tdb.db, "twice_schema_migrations"); n != 1 {
-			t.Errorf("%d migration rows, want 1", n)
+		if n, want := countRows(t, tdb.db, "twice_schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
+			t.Errorf("%d migration rows, want %d", n, want)
 		}
 		if _, err := s.UserByID(ctx, u.ID); err != nil {
 			t.Errorf("user lost by the second Migrate: %v", err)
@@ -81,8 +83,8 @@ func TestMigrateConcurrently(t *testing.T) {
 				t.Errorf("Migrate #%d: %v", i, err)
 			}
 		}
-		if n := countRows(t, tdb.db, "conc_schema_migrations"); n != 1 {
-			t.Errorf("%d migration rows, want 1", n)
+		if n, want := countRows(t, tdb.db, "conc_schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
+			t.Errorf("%d migration rows, want %d", n, want)
 		}
 		for i, s := range stores {
 			if err := s.CreateUser(ctx, testUser(fmt.Sprintf("user%d", i))); err != nil {
@@ -111,8 +113,8 @@ func TestMigrateFailure(t *testing.T) {
 		if errors.Is(err, auth.ErrUnavailable) {
 			t.Errorf("a broken step is reported as unavailable: %v", err)
 		}
-		if n := countRows(t, tdb.db, "fail_schema_migrations"); n != 1 {
-			t.Errorf("%d migration rows after a failed step, want 1", n)
+		if n, want := countRows(t, tdb.db, "fail_schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
+			t.Errorf("%d migration rows after a failed step, want %d", n, want)
 		}
 		if tdb.dialect != sqlstore.MySQL && tableExists(tdb.db, "fail_extra") {
 			t.Error("the failed step's first statement was not rolled back")
@@ -131,25 +133,50 @@ func TestSplitStatements(t *testing.T) {
 	}
 }
 
+// upFiles lists the dialect's golang-migrate up files in version order.
+func upFiles(t *testing.T, d sqlstore.Dialect) []string {
+	t.Helper()
+	names, err := fs.Glob(sqlstore.Migrations(), d.String()+"/*.up.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no up files for %s: %v", d, err)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // TestMigrationFiles applies the exported files as a migration tool would,
-// then checks that a Store with default names works on the result and that
-// Migrate accepts it.
+// then checks that a Store with default names works on the result, that
+// Migrate accepts it, and that the down files undo it.
 func TestMigrationFiles(t *testing.T) {
 	fsys := sqlstore.Migrations()
 	for _, d := range dialects {
-		up := readFile(t, fsys, d.String()+"/0001_create_users.up.sql")
-		down := readFile(t, fsys, d.String()+"/0001_create_users.down.sql")
-		goose := readFile(t, fsys, "goose/"+d.String()+"/0001_create_users.sql")
-		if want := "-- +goose Up\n" + up + "\n-- +goose Down\n" + down; goose != want {
-			t.Errorf("goose/%s differs from the golang-migrate files", d)
+		ups := upFiles(t, d)
+		if len(ups) < 2 {
+			t.Errorf("%s: %d up files, want the users and sessions steps", d, len(ups))
+		}
+		for _, name := range ups {
+			base := strings.TrimSuffix(path.Base(name), ".up.sql")
+			up := readFile(t, fsys, name)
+			down := readFile(t, fsys, d.String()+"/"+base+".down.sql")
+			goose := readFile(t, fsys, "goose/"+d.String()+"/"+base+".sql")
+			if want := "-- +goose Up\n" + up + "\n-- +goose Down\n" + down; goose != want {
+				t.Errorf("goose/%s/%s.sql differs from the golang-migrate files", d, base)
+			}
 		}
 	}
 	forEachDialect(t, func(t *testing.T, tdb *testDB) {
 		ctx := context.Background()
-		for _, stmt := range sqlstore.SplitStatements(readFile(t, fsys, tdb.dialect.String()+"/0001_create_users.up.sql")) {
-			if _, err := tdb.db.ExecContext(ctx, stmt); err != nil {
-				t.Fatalf("up: %v", err)
+		exec := func(name string) {
+			t.Helper()
+			for _, stmt := range sqlstore.SplitStatements(readFile(t, fsys, name)) {
+				if _, err := tdb.db.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
 			}
+		}
+		ups := upFiles(t, tdb.dialect)
+		for _, name := range ups {
+			exec(name)
 		}
 		s, err := sqlstore.New(tdb.db)
 		if err != nil {
@@ -159,21 +186,135 @@ func TestMigrationFiles(t *testing.T) {
 		if err := s.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.CreateSession(ctx, testSession(u.ID)); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate after the files: %v", err)
 		}
 		if _, err := s.UserByUsername(ctx, "résumé"); err != nil {
 			t.Fatal(err)
 		}
-		for _, stmt := range sqlstore.SplitStatements(readFile(t, fsys, tdb.dialect.String()+"/0001_create_users.down.sql")) {
-			if _, err := tdb.db.ExecContext(ctx, stmt); err != nil {
-				t.Fatalf("down: %v", err)
+		if list, err := s.UserSessions(ctx, u.ID, when); err != nil || len(list) != 1 {
+			t.Fatalf("UserSessions = %d, %v; want 1 session", len(list), err)
+		}
+		for i := len(ups) - 1; i >= 0; i-- {
+			exec(strings.TrimSuffix(ups[i], ".up.sql") + ".down.sql")
+		}
+		for _, table := range []string{"gatehouse_users", "gatehouse_sessions"} {
+			if tableExists(tdb.db, table) {
+				t.Errorf("%s exists after the down migrations", table)
 			}
 		}
-		if tableExists(tdb.db, "gatehouse_users") {
-			t.Error("gatehouse_users exists after the down migration")
+	})
+}
+
+// TestMigrateUpgrade: a database that an earlier release migrated to
+// version 1 (users only) is brought to the current version by Migrate,
+// once, keeping its users; concurrent upgrades from several instances agree.
+func TestMigrateUpgrade(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		old, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix("up_"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := old.MigrateTo(ctx, 1); err != nil {
+			t.Fatalf("migrate to version 1: %v", err)
+		}
+		if n := countRows(t, tdb.db, "up_schema_migrations"); n != 1 {
+			t.Fatalf("%d migration rows at version 1, want 1", n)
+		}
+		if tableExists(tdb.db, "up_sessions") {
+			t.Fatal("version 1 has a sessions table")
+		}
+		var users []*auth.User
+		for i := range 3 {
+			u := testUser(fmt.Sprintf("veteran%d", i))
+			if err := old.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			users = append(users, u)
+		}
+
+		const n = 4
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			db := tdb.db
+			if i%2 == 1 {
+				db = tdb.open(t)
+			}
+			s, err := sqlstore.New(db, sqlstore.WithTablePrefix("up_"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.Migrate(ctx)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Migrate #%d: %v", i, err)
+			}
+		}
+		s := old // the same Store, now on the new schema
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate again: %v", err)
+		}
+		if n, want := countRows(t, tdb.db, "up_schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
+			t.Errorf("%d migration rows, want %d", n, want)
+		}
+		var versions []int64
+		rows, err := tdb.db.QueryContext(ctx, "SELECT version FROM up_schema_migrations ORDER BY version")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var v int64
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			versions = append(versions, v)
+		}
+		rows.Close()
+		if fmt.Sprint(versions) != "[1 2]" {
+			t.Errorf("applied versions %v, want [1 2]", versions)
+		}
+		for _, u := range users {
+			got, err := s.UserByID(ctx, u.ID)
+			if err != nil {
+				t.Fatalf("user %s lost by the upgrade: %v", u.Username, err)
+			}
+			if got.Username != u.Username || got.PasswordHash != u.PasswordHash || !got.CreatedAt.Equal(u.CreatedAt) {
+				t.Errorf("user changed by the upgrade: %+v", *got)
+			}
+		}
+		sess := testSession(users[0].ID)
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatalf("CreateSession after the upgrade: %v", err)
+		}
+		if err := s.DeleteUser(ctx, users[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, tdb.db, "up_sessions"); n != 0 {
+			t.Errorf("%d sessions left after DeleteUser, want 0", n)
 		}
 	})
+}
+
+func TestDerivedName(t *testing.T) {
+	if got := sqlstore.DerivedName("gatehouse_sessions", "_user_id_idx"); got != "gatehouse_sessions_user_id_idx" {
+		t.Errorf("short name = %q, want it as in the files", got)
+	}
+	a := sqlstore.DerivedName(strings.Repeat("a", 60)+"_s1", "_expires_at_idx")
+	b := sqlstore.DerivedName(strings.Repeat("a", 60)+"_s2", "_expires_at_idx")
+	if len(a) != 63 || len(b) != 63 || a == b || !strings.HasSuffix(a, "_expires_at_idx") {
+		t.Errorf("long names %q and %q: want 63 bytes, distinct, keeping the suffix", a, b)
+	}
 }
 
 func readFile(t *testing.T, fsys fs.FS, name string) string {

@@ -10,10 +10,21 @@ import (
 type Option func(*config)
 
 type config struct {
-	dialect    Dialect
-	users      string
-	migrations string
-	err        error
+	dialect Dialect
+	names   TableNames
+	err     error
+}
+
+// TableNames names the tables of a [Store]; see [WithTableNames].
+type TableNames struct {
+	// Users holds the users. Defaults to "gatehouse_users".
+	Users string
+	// Sessions holds the sessions (refresh-token families) of
+	// [auth.SessionStore]. Defaults to "gatehouse_sessions".
+	Sessions string
+	// Migrations records the schema versions [Store.Migrate] applied.
+	// Defaults to "gatehouse_schema_migrations".
+	Migrations string
 }
 
 // Default table names. The prefix keeps Gatehouse's tables apart from an
@@ -21,6 +32,7 @@ type config struct {
 const (
 	defaultPrefix = "gatehouse_"
 	usersBase     = "users"
+	sessionsBase  = "sessions"
 	versionsBase  = "schema_migrations"
 )
 
@@ -30,8 +42,12 @@ const maxIdentLen = 63
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+func prefixed(prefix string) TableNames {
+	return TableNames{Users: prefix + usersBase, Sessions: prefix + sessionsBase, Migrations: prefix + versionsBase}
+}
+
 func defaultConfig() config {
-	return config{users: defaultPrefix + usersBase, migrations: defaultPrefix + versionsBase}
+	return config{names: prefixed(defaultPrefix)}
 }
 
 // WithDialect sets the SQL dialect. Defaults to the dialect detected from the
@@ -49,7 +65,7 @@ func WithDialect(d Dialect) Option {
 	}
 }
 
-// WithTablePrefix names the tables prefix+"users" and
+// WithTablePrefix names the tables prefix+"users", prefix+"sessions" and
 // prefix+"schema_migrations". Defaults to "gatehouse_". The prefix may be
 // empty; otherwise it must be an SQL identifier of ASCII letters, digits and
 // underscores, not starting with a digit. The SQL files from [Migrations]
@@ -60,29 +76,31 @@ func WithTablePrefix(prefix string) Option {
 			c.err = fmt.Errorf("sqlstore: table prefix %q: want ASCII letters, digits and underscores, not starting with a digit", prefix)
 			return
 		}
-		c.setNames(prefix+usersBase, prefix+versionsBase)
+		c.setNames(prefixed(prefix))
 	}
 }
 
-// WithTableNames sets the names of the users table and of the table that
-// records applied migrations. Defaults to "gatehouse_users" and
-// "gatehouse_schema_migrations". Each must be an SQL identifier of at most 63
-// ASCII letters, digits and underscores, not starting with a digit, and the
-// two must differ.
-func WithTableNames(users, migrations string) Option {
-	return func(c *config) { c.setNames(users, migrations) }
+// WithTableNames names every table outright. Defaults to "gatehouse_users",
+// "gatehouse_sessions" and "gatehouse_schema_migrations". Each name must be
+// an SQL identifier of at most 63 ASCII letters, digits and underscores, not
+// starting with a digit, and the names must differ.
+//
+// Every field is required, so that a Store never falls back to a default
+// name that another Store in the same database may be using.
+func WithTableNames(names TableNames) Option {
+	return func(c *config) { c.setNames(names) }
 }
 
-func (c *config) setNames(users, migrations string) {
-	for _, n := range []string{users, migrations} {
-		if !identRE.MatchString(n) || len(n) > maxIdentLen {
-			c.err = fmt.Errorf("sqlstore: table name %q: want at most %d ASCII letters, digits and underscores, not starting with a digit", n, maxIdentLen)
+func (c *config) setNames(n TableNames) {
+	for _, name := range []string{n.Users, n.Sessions, n.Migrations} {
+		if !identRE.MatchString(name) || len(name) > maxIdentLen {
+			c.err = fmt.Errorf("sqlstore: table name %q: want at most %d ASCII letters, digits and underscores, not starting with a digit", name, maxIdentLen)
 			return
 		}
 	}
-	if users == migrations {
-		c.err = fmt.Errorf("sqlstore: the users and migrations tables are both named %q", users)
+	if n.Users == n.Sessions || n.Users == n.Migrations || n.Sessions == n.Migrations {
+		c.err = fmt.Errorf("sqlstore: table names %q, %q and %q: want three different names", n.Users, n.Sessions, n.Migrations)
 		return
 	}
-	c.users, c.migrations = users, migrations
+	c.names = n
 }

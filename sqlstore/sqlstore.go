@@ -11,21 +11,26 @@ import (
 	"github.com/google/uuid"
 )
 
-// Store is an [auth.UserStore] on a *sql.DB. It is safe for concurrent use
-// and holds no state besides its configuration: several Stores, in one
-// process or many, may share one database. Create it with [New] and create
-// its tables with [Store.Migrate].
+// Store is an [auth.UserStore] and an [auth.SessionStore] on a *sql.DB. It
+// is safe for concurrent use and holds no state besides its configuration:
+// several Stores, in one process or many, may share one database. Create it
+// with [New] and create its tables with [Store.Migrate].
 type Store struct {
 	db         *sql.DB
 	dialect    Dialect
-	users      string // quoted
-	migrations string // quoted
-	usersName  string // unquoted, for the migration files and lock names
+	names      TableNames // unquoted, for the migration files and lock names
+	users      string     // quoted
+	sessions   string     // quoted
+	migrations string     // quoted
 
 	qInsert, qByID, qByName, qUpdate, qState, qDelete string
+	sq                                                sessionQueries
 }
 
-var _ auth.UserStore = (*Store)(nil)
+var (
+	_ auth.UserStore    = (*Store)(nil)
+	_ auth.SessionStore = (*Store)(nil)
+)
 
 const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at"
 
@@ -55,9 +60,10 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	s := &Store{
 		db:         db,
 		dialect:    d,
-		users:      d.quote(c.users),
-		migrations: d.quote(c.migrations),
-		usersName:  c.users,
+		names:      c.names,
+		users:      d.quote(c.names.Users),
+		sessions:   d.quote(c.names.Sessions),
+		migrations: d.quote(c.names.Migrations),
 	}
 	t := s.users
 	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -67,6 +73,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		" WHERE id = ? AND password_hash = ? AND token_version = ?")
 	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at FROM " + t + " WHERE id = ?")
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
+	s.sq = newSessionQueries(d, s.sessions)
 	return s, nil
 }
 
@@ -125,17 +132,21 @@ func (s *Store) get(ctx context.Context, op, query, arg string) (*auth.User, err
 
 // UpdateUser implements [auth.UserStore] with one conditional UPDATE, so a
 // failure at any point leaves the stored user as it was. When no row
-// matched, a second read tells ErrUserNotFound from ErrConflict.
+// matched, or PostgreSQL at a strict isolation level failed the update as
+// a serialization failure, a second read tells ErrUserNotFound from
+// ErrConflict.
 func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, prevVersion int64) error {
 	const op = "update user"
 	d := s.dialect
 	res, err := s.db.ExecContext(ctx, s.qUpdate, u.PasswordHash, u.TokenVersion, u.Disabled, d.timeArg(u.UpdatedAt),
 		u.ID, prevHash, prevVersion)
-	if err != nil {
-		return s.fail(ctx, op, err)
+	n := int64(0)
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	// A serialization failure (PostgreSQL at REPEATABLE READ or above) means
+	// a concurrent update won; nothing was written, and the read decides.
+	if err != nil && !d.isSerializationFailure(err) {
 		return s.fail(ctx, op, err)
 	}
 	if n > 0 {
@@ -161,10 +172,24 @@ func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, p
 	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
 }
 
-// DeleteUser implements [auth.UserStore].
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser implements [auth.UserStore]. It deletes the user and the
+// user's sessions in one transaction. The foreign key's ON DELETE CASCADE
+// would do the second part, but SQLite enforces foreign keys only on
+// connections that turned them on, so the sessions are deleted explicitly.
+// The user row goes first: it is the lock a concurrent CreateSession takes
+// too, so the two queue instead of deadlocking.
+func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 	const op = "delete user"
-	res, err := s.db.ExecContext(ctx, s.qDelete, id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := tx.ExecContext(ctx, s.qDelete, id)
 	if err != nil {
 		return s.fail(ctx, op, err)
 	}
@@ -174,6 +199,12 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, s.sq.deleteUser, id); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(ctx, op, err)
 	}
 	return nil
 }

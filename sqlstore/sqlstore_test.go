@@ -7,10 +7,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/gatehouse/auth"
 	"github.com/gatehouse/auth/sqlstore"
 )
 
@@ -60,9 +62,13 @@ func TestNewErrors(t *testing.T) {
 		{"prefix with a quote", sqliteDB, []sqlstore.Option{sqlstore.WithTablePrefix(`x"; DROP TABLE y; --`)}},
 		{"prefix with a digit first", sqliteDB, []sqlstore.Option{sqlstore.WithTablePrefix("1_")}},
 		{"prefix too long", sqliteDB, []sqlstore.Option{sqlstore.WithTablePrefix("p23456789012345678901234567890123456789012345678901_")}},
-		{"empty table name", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames("", "versions")}},
-		{"dotted table name", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames("auth.users", "versions")}},
-		{"same table names", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames("users", "users")}},
+		{"empty table name", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "", Sessions: "s", Migrations: "v"})}},
+		{"no sessions table name", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "u", Migrations: "v"})}},
+		{"dotted table name", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "auth.users", Sessions: "s", Migrations: "v"})}},
+		{"table name too long", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: strings.Repeat("u", 64), Sessions: "s", Migrations: "v"})}},
+		{"same users and migrations", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "users", Sessions: "s", Migrations: "users"})}},
+		{"same users and sessions", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "users", Sessions: "users", Migrations: "v"})}},
+		{"same sessions and migrations", sqliteDB, []sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "u", Sessions: "s", Migrations: "s"})}},
 	} {
 		if _, err := sqlstore.New(c.db, c.opts...); err == nil {
 			t.Errorf("New with %s succeeded", c.name)
@@ -74,31 +80,75 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestTableNames: every naming option works on every dialect, including
+// reserved words and names of the maximum length, whose index and
+// constraint names must be cut and still not collide.
 func TestTableNames(t *testing.T) {
-	tdb := openSQLite(t)
-	ctx := context.Background()
-	for _, opts := range [][]sqlstore.Option{
-		nil,                            // gatehouse_users
-		{sqlstore.WithTablePrefix("")}, // users
-		{sqlstore.WithTableNames("Accounts", "Accounts_versions")}, // quoted, case kept
-		{sqlstore.WithTableNames("user", "order")},                 // reserved words
-	} {
-		s, err := sqlstore.New(tdb.db, opts...)
-		if err != nil {
-			t.Fatal(err)
+	long := func(tag string) string { return tag + strings.Repeat("x", 63-len(tag)) }
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		for _, c := range []struct {
+			opts  []sqlstore.Option
+			users string // as an SQL literal
+		}{
+			{nil, "gatehouse_users"},
+			{[]sqlstore.Option{sqlstore.WithTablePrefix("")}, "users"},
+			{[]sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{ // quoted, case kept
+				Users: "Accounts", Sessions: "Accounts_sessions", Migrations: "Accounts_versions"})}, "Accounts"},
+			{[]sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{ // reserved words
+				Users: "user", Sessions: "session", Migrations: "order"})}, "user"},
+			// Two sets of 63-byte names that differ only at the start: the
+			// cut index names must differ too.
+			{[]sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{
+				Users: long("a_u"), Sessions: long("a_s"), Migrations: long("a_m")})}, long("a_u")},
+			{[]sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{
+				Users: long("b_u"), Sessions: long("b_s"), Migrations: long("b_m")})}, long("b_u")},
+			// A later option wins.
+			{[]sqlstore.Option{sqlstore.WithTableNames(sqlstore.TableNames{Users: "x", Sessions: "y", Migrations: "z"}),
+				sqlstore.WithTablePrefix("late_")}, "late_users"},
+		} {
+			s, err := sqlstore.New(tdb.db, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate (%s): %v", c.users, err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("second Migrate (%s): %v", c.users, err)
+			}
+			u := testUser("alice")
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser (%s): %v", c.users, err)
+			}
+			sess := testSession(u.ID)
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatalf("CreateSession (%s): %v", c.users, err)
+			}
+			if list, err := s.UserSessions(ctx, u.ID, when); err != nil || len(list) != 1 {
+				t.Fatalf("UserSessions (%s) = %d sessions, %v; want 1", c.users, len(list), err)
+			}
+			if err := s.DeleteUser(ctx, u.ID); err != nil {
+				t.Fatalf("DeleteUser (%s): %v", c.users, err)
+			}
+			if _, err := s.Session(ctx, sess.ID); !errors.Is(err, auth.ErrSessionNotFound) {
+				t.Errorf("session after DeleteUser (%s): %v", c.users, err)
+			}
+			if err := s.CreateUser(ctx, testUser("alice")); err != nil {
+				t.Fatalf("CreateUser (%s): %v", c.users, err)
+			}
+			if n := countRows(t, tdb.db, quoteIdent(tdb.dialect, c.users)); n != 1 {
+				t.Errorf("%s has %d rows, want 1", c.users, n)
+			}
 		}
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatalf("Migrate: %v", err)
-		}
-		if err := s.CreateUser(ctx, testUser("alice")); err != nil {
-			t.Fatalf("CreateUser: %v", err)
-		}
+	})
+}
+
+func quoteIdent(d sqlstore.Dialect, name string) string {
+	if d == sqlstore.MySQL {
+		return "`" + name + "`"
 	}
-	for _, table := range []string{"gatehouse_users", "users", `"Accounts"`, `"user"`} {
-		if n := countRows(t, tdb.db, table); n != 1 {
-			t.Errorf("%s has %d rows, want 1", table, n)
-		}
-	}
+	return `"` + name + `"`
 }
 
 func TestSQLiteDSN(t *testing.T) {

@@ -1,0 +1,183 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/auth"
+)
+
+const sessionColumns = "id, user_id, token_version, current_jti, previous_jti," +
+	" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip"
+
+// sessionQueries are the session statements for one table and dialect.
+type sessionQueries struct {
+	insert, byID, rotate, rotated, revoke, revokeUser, list, prune, deleteUser string
+}
+
+func newSessionQueries(d Dialect, t string) sessionQueries {
+	return sessionQueries{
+		insert: d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		byID:   d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
+		rotate: d.rebind("UPDATE " + t + " SET previous_jti = ?, current_jti = ?, rotated_at = ?, last_used_at = ?" +
+			" WHERE id = ? AND current_jti = ? AND revoked_at IS NULL"),
+		rotated:    d.rebind("SELECT current_jti, previous_jti, rotated_at, last_used_at, revoked_at FROM " + t + " WHERE id = ?"),
+		revoke:     d.rebind("UPDATE " + t + " SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+		revokeUser: d.rebind("UPDATE " + t + " SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"),
+		list: d.rebind("SELECT " + sessionColumns + " FROM " + t +
+			" WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id"),
+		prune:      d.rebind("DELETE FROM " + t + " WHERE expires_at <= ? OR revoked_at <= ?"),
+		deleteUser: d.rebind("DELETE FROM " + t + " WHERE user_id = ?"),
+	}
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanSession(r rowScanner) (*auth.Session, error) {
+	var s auth.Session
+	err := r.Scan(&s.ID, &s.UserID, &s.TokenVersion, &s.CurrentJTI, &s.PreviousJTI,
+		timeDest{&s.CreatedAt}, timeDest{&s.ExpiresAt}, timeDest{&s.RotatedAt}, timeDest{&s.LastUsedAt},
+		timeDest{&s.RevokedAt}, &s.UserAgent, &s.IP)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// CreateSession implements [auth.SessionStore]. A taken ID is an error
+// wrapping [auth.ErrUserExists], decided by the primary key. A user that
+// does not exist is an error wrapping [auth.ErrUserNotFound], decided by
+// the foreign key (on SQLite only when foreign keys are on, as
+// [SQLiteDSN] sets).
+func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
+	const op = "create session"
+	d := s.dialect
+	_, err := s.db.ExecContext(ctx, s.sq.insert, sess.ID, sess.UserID, sess.TokenVersion,
+		sess.CurrentJTI, sess.PreviousJTI, d.timeArg(sess.CreatedAt), d.timeArg(sess.ExpiresAt),
+		d.timeArg(sess.RotatedAt), d.timeArg(sess.LastUsedAt), d.nullTimeArg(sess.RevokedAt),
+		sess.UserAgent, sess.IP)
+	switch {
+	case err == nil:
+		return nil
+	case d.isUnique(err):
+		return fmt.Errorf("sqlstore: %s: session id taken: %w", op, auth.ErrUserExists)
+	case d.isForeignKey(err):
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
+	}
+	return s.fail(ctx, op, err)
+}
+
+// Session implements [auth.SessionStore].
+func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
+	const op = "session"
+	sess, err := scanSession(s.db.QueryRowContext(ctx, s.sq.byID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
+	}
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	return sess, nil
+}
+
+// RotateSession implements [auth.SessionStore] with one conditional
+// UPDATE. Concurrent rotations of one session queue on its row lock, and
+// each re-checks the condition against the row the one before it wrote, so
+// exactly one wins on every dialect. When no row changed, a second read
+// tells ErrSessionNotFound from ErrConflict.
+func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error {
+	const op = "rotate session"
+	d := s.dialect
+	res, err := s.db.ExecContext(ctx, s.sq.rotate, fromJTI, toJTI, d.timeArg(at), d.timeArg(at), id, fromJTI)
+	n := int64(0)
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	// PostgreSQL at REPEATABLE READ or SERIALIZABLE (a server's
+	// default_transaction_isolation) fails the losers of a race with a
+	// serialization error instead of re-checking. Nothing was written, and
+	// the read below decides as it would have.
+	if err != nil && !d.isSerializationFailure(err) {
+		return s.fail(ctx, op, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var cur auth.Session
+	err = s.db.QueryRowContext(ctx, s.sq.rotated, id).Scan(&cur.CurrentJTI, &cur.PreviousJTI,
+		timeDest{&cur.RotatedAt}, timeDest{&cur.LastUsedAt}, timeDest{&cur.RevokedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
+	}
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	// MySQL counts changed rows, not matched ones. Only a rotation from a
+	// jti to itself can match without changing anything; it holds if the
+	// row is live and already as the rotation would leave it.
+	at = at.UTC().Truncate(time.Microsecond)
+	if fromJTI == toJTI && cur.CurrentJTI == fromJTI && cur.PreviousJTI == fromJTI && cur.RevokedAt.IsZero() &&
+		cur.RotatedAt.Equal(at) && cur.LastUsedAt.Equal(at) {
+		return nil
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
+}
+
+// RevokeSession implements [auth.SessionStore]. The first revocation's
+// time is kept.
+func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.sq.revoke, s.dialect.timeArg(at), id); err != nil {
+		return s.fail(ctx, "revoke session", err)
+	}
+	return nil
+}
+
+// RevokeUserSessions implements [auth.SessionStore] with one UPDATE.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.sq.revokeUser, s.dialect.timeArg(at), userID); err != nil {
+		return s.fail(ctx, "revoke user sessions", err)
+	}
+	return nil
+}
+
+// UserSessions implements [auth.SessionStore]. Sessions created at the
+// same time are ordered by ID.
+func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
+	const op = "user sessions"
+	rows, err := s.db.QueryContext(ctx, s.sq.list, userID, s.dialect.timeArg(now))
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []*auth.Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, s.fail(ctx, op, err)
+		}
+		out = append(out, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	return out, nil
+}
+
+// DeleteSessions implements [auth.SessionStore] with one DELETE, which the
+// indexes on expires_at and revoked_at serve.
+func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
+	const op = "delete sessions"
+	t := s.dialect.timeArg(before)
+	res, err := s.db.ExecContext(ctx, s.sq.prune, t, t)
+	if err != nil {
+		return 0, s.fail(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail(ctx, op, err)
+	}
+	return int(n), nil
+}
