@@ -19,6 +19,7 @@ const (
 	pathLogout         = "/auth/logout"
 	pathLogoutAll      = "/auth/logout-all"
 	pathSessions       = "/auth/sessions"
+	pathOpenAPI        = "/auth/openapi.json"
 	// pathSessionPrefix is followed by a session ID.
 	pathSessionPrefix = "/auth/sessions/"
 )
@@ -48,6 +49,7 @@ type handler struct {
 //	POST /auth/logout-all       bearer                       204
 //	GET  /auth/sessions         bearer                       200 list of sessions
 //	DELETE /auth/sessions/{id}  bearer                       204
+//	GET  /auth/openapi.json                                  200 OpenAPI 3.1 document (see [OpenAPI])
 //
 // Every error is JSON with "detail" and "error" members (see [WriteError]).
 // To serve the endpoints under another prefix, strip it first:
@@ -69,6 +71,7 @@ func (a *Authenticator) newHandler(cookie bool) *handler {
 		pathLogoutAll:      {http.MethodPost, h.logoutAll},
 		pathSessions:       {http.MethodGet, h.listSessions},
 		pathSessionPrefix:  {http.MethodDelete, h.revokeSession},
+		pathOpenAPI:        {http.MethodGet, h.openAPI},
 	}
 	return h
 }
