@@ -574,6 +574,8 @@ func TestOpenAPIContract(t *testing.T) {
 			status int
 		}{{errDown, 503}, {errBroken, 500}} {
 			store.setErr(c.err)
+			// Past the user cache's TTL, so the middleware asks the store.
+			clock.Advance(3 * time.Second)
 			for _, cl := range calls {
 				r := ct.check(t, h, cl, well, c.status)
 				if strings.Contains(string(r.body), "pq:") || strings.Contains(string(r.body), "dial tcp") {
