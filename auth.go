@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/gatehouse/auth/internal/jose"
 )
 
 // Length limits, in characters (Unicode code points), as in the origin design.
@@ -31,7 +31,10 @@ const maxUpdateAttempts = 5
 type Authenticator struct {
 	store     UserStore
 	cfg       config
-	parser    *jwt.Parser
+	signer    jose.Key
+	keys      *jose.Set
+	parser    *jose.Parser
+	jwks      []byte // nil without asymmetric keys
 	dummyHash string
 }
 
@@ -47,9 +50,10 @@ var placeholderSecrets = []string{
 	"supersecret",
 }
 
-// New returns an Authenticator that keeps users in store. [WithSecret] is
-// required; every other option has a safe default. New returns an error,
-// never panics, for a configuration it cannot run safely with.
+// New returns an Authenticator that keeps users in store. A signing key is
+// required, from [WithSecret] or [WithSigningKey]; every other option has a
+// safe default. New returns an error, never panics, for a configuration it
+// cannot run safely with.
 func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if store == nil {
 		return nil, errors.New("auth: store is nil")
@@ -61,25 +65,71 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	a := &Authenticator{store: store, cfg: cfg}
+	if err := a.setKeys(); err != nil {
+		return nil, err
+	}
 	dummy, err := dummyHash(cfg.passwordParams)
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}, nil
+	a.dummyHash = dummy
+	a.parser = newParser(&cfg, a.keys.Algorithms())
+	return a, nil
 }
 
-func (c *config) validate() error {
-	if len(c.secret) < 32 {
+// setKeys checks the configured keys and builds the key set and the JWKS.
+func (a *Authenticator) setKeys() error {
+	c := &a.cfg
+	switch len(c.signingKeys) {
+	case 0:
+		return fmt.Errorf("%w: no signing key: use WithSecret or WithSigningKey", ErrWeakSecret)
+	case 1:
+	default:
+		return fmt.Errorf("%w: more than one signing key (WithSecret and WithSigningKey count alike); pass retired keys to WithVerificationKeys", ErrInvalidKey)
+	}
+	all := append([]Key{c.signingKeys[0]}, c.verifyKeys...)
+	keys := make([]jose.Key, 0, len(all))
+	for _, k := range all {
+		if k.err != nil {
+			return k.err
+		}
+		keys = append(keys, k.k)
+	}
+	signer := keys[0]
+	if !signer.CanSign() {
+		return fmt.Errorf("%w: signing key %q is public only; pass it to WithVerificationKeys", ErrInvalidKey, signer.KID())
+	}
+	set, err := jose.NewSet(keys...)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	jwks, _, err := set.JWKS()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	a.signer, a.keys, a.jwks = signer, set, jwks
+	return nil
+}
+
+// checkSecret refuses HMAC secrets that are short, repeat one byte, or are
+// well-known placeholders.
+func checkSecret(secret []byte) error {
+	if len(secret) < 32 {
 		return fmt.Errorf("%w: it must be at least 32 bytes", ErrWeakSecret)
 	}
 	for _, p := range placeholderSecrets {
-		if bytes.EqualFold(bytes.TrimSpace(c.secret), []byte(p)) {
+		if bytes.EqualFold(bytes.TrimSpace(secret), []byte(p)) {
 			return fmt.Errorf("%w: it is a well-known placeholder", ErrWeakSecret)
 		}
 	}
-	if allSame(c.secret) {
+	if allSame(secret) {
 		return fmt.Errorf("%w: it repeats one byte", ErrWeakSecret)
 	}
+	return nil
+}
+
+func (c *config) validate() error {
 	switch {
 	case c.accessTTL <= 0:
 		return errors.New("auth: access TTL must be positive")
@@ -217,7 +267,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 // not a refresh token; [ErrTokenInvalidated] when the password was changed
 // since; and [ErrUserInactive] when the user was disabled or deleted.
 func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	c, err := a.parse(refreshToken, tokenTypeRefresh)
+	c, err := a.parse(refreshToken, jose.TypeRefresh)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -241,7 +291,7 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 // [ErrTokenInvalidated] for a token issued before the user's last password
 // change or disabling.
 func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
-	c, err := a.parse(token, tokenTypeAccess)
+	c, err := a.parse(token, jose.TypeAccess)
 	if err != nil {
 		return nil, err
 	}

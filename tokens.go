@@ -5,20 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/gatehouse/auth/internal/jose"
 	"github.com/google/uuid"
 )
-
-// Token types, carried in the "type" claim so that a refresh token is never
-// accepted where an access token is expected, and the other way round.
-const (
-	tokenTypeAccess  = "access"
-	tokenTypeRefresh = "refresh"
-)
-
-// maxTokenLength bounds what the verifier will look at. Real tokens are a few
-// hundred bytes; anything longer is refused before any decoding.
-const maxTokenLength = 4096
 
 // TokenPair is what a successful login or refresh returns. Its JSON form is
 // the OAuth2 token response (RFC 6749 section 5.1).
@@ -33,43 +22,27 @@ type TokenPair struct {
 	ExpiresIn int64 `json:"expires_in"`
 }
 
-// claims is the JWT payload of both token kinds.
-type claims struct {
-	jwt.RegisteredClaims
-	Type string `json:"type"`
-	// Version is the user's TokenVersion when the token was issued. A pointer
-	// so that a token without it is rejected instead of read as zero.
-	Version *int64 `json:"ver"`
-}
-
-// newParser builds the one parser used for every token: HS256 only, "exp"
+// newParser builds the one parser used for every token: the algorithms of
+// the key set only (each token is further held to its own key's), "exp"
 // required, "iat" not in the future, issuer and audience when configured.
-func newParser(c *config) *jwt.Parser {
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithStrictDecoding(),
-		jwt.WithLeeway(c.leeway),
-		jwt.WithTimeFunc(c.clock),
-	}
-	if c.issuer != "" {
-		opts = append(opts, jwt.WithIssuer(c.issuer))
-	}
-	if c.audience != "" {
-		opts = append(opts, jwt.WithAudience(c.audience))
-	}
-	return jwt.NewParser(opts...)
+func newParser(c *config, algs []string) *jose.Parser {
+	return jose.NewParser(jose.Rules{
+		Algorithms: algs,
+		Issuer:     c.issuer,
+		Audience:   c.audience,
+		Leeway:     c.leeway,
+		Clock:      c.clock,
+	})
 }
 
 // issuePair signs a new access and refresh token for u.
 func (a *Authenticator) issuePair(u *User) (TokenPair, error) {
 	now := a.now()
-	access, err := a.sign(u, tokenTypeAccess, now, a.cfg.accessTTL)
+	access, err := a.sign(u, jose.TypeAccess, now, a.cfg.accessTTL)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.sign(u, tokenTypeRefresh, now, a.cfg.refreshTTL)
+	refresh, err := a.sign(u, jose.TypeRefresh, now, a.cfg.refreshTTL)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -81,45 +54,36 @@ func (a *Authenticator) issuePair(u *User) (TokenPair, error) {
 	}, nil
 }
 
+// sign signs a token with the active key, whose ID goes in the header.
 func (a *Authenticator) sign(u *User, typ string, now time.Time, ttl time.Duration) (string, error) {
 	version := u.TokenVersion
-	c := claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    a.cfg.issuer,
-			Subject:   u.ID,
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        uuid.NewString(),
-		},
-		Type:    typ,
-		Version: &version,
-	}
+	c := &jose.Claims{Type: typ, Version: &version}
+	c.Issuer = a.cfg.issuer
+	c.Subject = u.ID
+	c.ExpiresAt = jose.NumericDate(now.Add(ttl))
+	c.IssuedAt = jose.NumericDate(now)
+	c.ID = uuid.NewString()
 	if a.cfg.audience != "" {
-		c.Audience = jwt.ClaimStrings{a.cfg.audience}
+		c.Audience = jose.Audience(a.cfg.audience)
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(a.cfg.secret)
+	s, err := jose.Sign(a.signer, c)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
 	return s, nil
 }
 
-// parse verifies a token's signature and claims and checks that it is of the
-// wanted type. It says nothing yet about the user: see verifyUser.
-func (a *Authenticator) parse(token, wantType string) (*claims, error) {
-	if token == "" || len(token) > maxTokenLength {
+// parse verifies a token's signature, with the key its "kid" names, and its
+// claims, and checks that it is of the wanted type. It says nothing yet
+// about the user: see VerifyAccessToken.
+func (a *Authenticator) parse(token, wantType string) (*jose.Claims, error) {
+	c, err := a.parser.Parse(token, wantType, a.keys.Lookup)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, jose.ErrExpired):
+		return nil, errors.Join(ErrInvalidToken, ErrTokenExpired)
+	default:
 		return nil, ErrInvalidToken
 	}
-	var c claims
-	_, err := a.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.cfg.secret, nil })
-	if err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return nil, errors.Join(ErrInvalidToken, ErrTokenExpired)
-		}
-		return nil, ErrInvalidToken
-	}
-	if c.Type != wantType || c.Subject == "" || c.ID == "" || c.Version == nil {
-		return nil, ErrInvalidToken
-	}
-	return &c, nil
 }
