@@ -5,36 +5,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/internal/testutil"
 )
 
-// Test keys live in testdata/keys, made with the openssl commands of the
-// README, so that no test spends time generating RSA keys.
-func readPEM(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "keys", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// privateKey returns the parsed private key of a testdata PEM file.
-func privateKey(t testing.TB, name string) crypto.Signer {
-	t.Helper()
-	block, _ := pem.Decode(readPEM(t, name))
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k.(crypto.Signer)
-}
+var (
+	readPEM    = testutil.ReadPEM
+	privateKey = testutil.PrivateKey
+)
 
 // testKey is one algorithm's key pair for table tests.
 type testKey struct {
