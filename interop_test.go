@@ -252,6 +252,7 @@ func TestInteropGatehouseVerifiesGoJOSETokens(t *testing.T) {
 		"x5u to the attacker's cert":      goJOSESign(t, jose.EdDSA, s.other, "ed-1", claims, withX5U),
 		"embedded jwk of the attacker":    goJOSESign(t, jose.EdDSA, s.other, "ed-1", claims, &jose.SignerOptions{EmbedJWK: true}),
 		"embedded jwk, no kid":            goJOSESign(t, jose.EdDSA, s.other, "", claims, &jose.SignerOptions{EmbedJWK: true}),
+		"crit header not understood":      goJOSESign(t, jose.EdDSA, s.ed, "ed-1", claims, (&jose.SignerOptions{}).WithHeader("exp", 1).WithCritical("exp")),
 	}
 	for name, tok := range forged {
 		t.Run(name, func(t *testing.T) { refuse(t, tok) })

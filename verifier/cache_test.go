@@ -1,8 +1,10 @@
 package verifier_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -334,4 +336,61 @@ func TestConcurrentFetchOnce(t *testing.T) {
 	}
 	wg.Wait()
 	wantHits(t, srv, 1)
+}
+
+// TestDefaultClientRedirects follows a redirect on the same loopback server
+// but refuses one that would leave https, before any request is made.
+func TestDefaultClientRedirects(t *testing.T) {
+	ss := signers(t)
+	clock := newClock()
+	g := newGatehouse(t, clock, memstore.New(), auth.WithSigningKey(ss[0].key))
+	token := g.login(t).AccessToken
+	jwks := jwksOf(t, g.a)
+	for _, tc := range []struct {
+		location string
+		ok       bool
+	}{
+		{"/keys.json", true},
+		{"http://login.example.test/jwks.json", false},
+	} {
+		t.Run(tc.location, func(t *testing.T) {
+			srv := newJWKSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/keys.json" {
+					static(http.StatusOK, "", jwks).ServeHTTP(w, r)
+					return
+				}
+				http.Redirect(w, r, tc.location, http.StatusFound)
+			}))
+			v, err := verifier.New(verifier.WithJWKSURL(srv.url()), verifier.WithClock(clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(context.Background(), token)
+			if tc.ok != (err == nil) {
+				t.Fatalf("Verify = %v, want ok=%v", err, tc.ok)
+			}
+			if !tc.ok && !errors.Is(err, verifier.ErrKeysUnavailable) {
+				t.Fatalf("Verify = %v, want ErrKeysUnavailable", err)
+			}
+		})
+	}
+}
+
+func TestFetchFailureLogged(t *testing.T) {
+	ss := signers(t)
+	clock := newClock()
+	token := newGatehouse(t, clock, memstore.New(), auth.WithSigningKey(ss[0].key)).login(t).AccessToken
+	srv := newJWKSServer(t, static(http.StatusBadGateway, "", nil))
+	var buf bytes.Buffer
+	v := remote(t, srv, clock, verifier.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	if _, err := v.Verify(context.Background(), token); !errors.Is(err, verifier.ErrKeysUnavailable) {
+		t.Fatal(err)
+	}
+	log := buf.String()
+	if !strings.Contains(log, "JWKS fetch failed") || !strings.Contains(log, "status 502") {
+		t.Errorf("log = %q", log)
+	}
+	if strings.Contains(log, token) || strings.Contains(log, strings.Split(token, ".")[2]) {
+		t.Error("the token was logged")
+	}
 }

@@ -1,5 +1,5 @@
 // Package verifier lets other services check the access tokens that a
-// Gatehouse [auth.Authenticator] issues, without its user store and without
+// Gatehouse [github.com/gatehouse/auth.Authenticator] issues, without its user store and without
 // any secret: it verifies signatures with the public keys Gatehouse serves
 // at /auth/.well-known/jwks.json, or with a static set of public keys.
 //
@@ -44,10 +44,10 @@
 // until it expires even after Gatehouse has revoked it (the user was
 // disabled, or changed the password), because revocation lives in the token
 // version stored with the user, which only the Authenticator consults. Keep
-// the access TTL short ([auth.WithAccessTTL]; 5 to 15 minutes suits most
+// the access TTL short ([github.com/gatehouse/auth.WithAccessTTL]; 5 to 15 minutes suits most
 // services), and route the few operations that must see a revocation at
 // once through Gatehouse itself (GET /auth/me, or
-// [auth.Authenticator.VerifyAccessToken] in-process). Refresh tokens are
+// [github.com/gatehouse/auth.Authenticator.VerifyAccessToken] in-process). Refresh tokens are
 // never accepted here, so a revoked user cannot get new access tokens.
 //
 // # Errors

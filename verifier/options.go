@@ -27,7 +27,7 @@ func defaultConfig() config {
 	return config{
 		leeway:       5 * time.Second,
 		clock:        time.Now,
-		client:       &http.Client{Timeout: 10 * time.Second},
+		client:       &http.Client{Timeout: 10 * time.Second, CheckRedirect: checkRedirect},
 		refetchEvery: 30 * time.Second,
 		logger:       slog.New(slog.DiscardHandler),
 		errorHandler: WriteError,
@@ -49,11 +49,11 @@ func WithKeys(keys ...Key) Option {
 }
 
 // WithIssuer requires the "iss" claim to equal iss. Set it to the value of
-// Gatehouse's [auth.WithIssuer]. Defaults to none (not checked).
+// Gatehouse's [github.com/gatehouse/auth.WithIssuer]. Defaults to none (not checked).
 func WithIssuer(iss string) Option { return func(c *config) { c.issuer = iss } }
 
 // WithAudience requires the "aud" claim to contain aud. Set it to the value
-// of Gatehouse's [auth.WithAudience]. Defaults to none (not checked).
+// of Gatehouse's [github.com/gatehouse/auth.WithAudience]. Defaults to none (not checked).
 func WithAudience(aud string) Option { return func(c *config) { c.audience = aud } }
 
 // WithLeeway sets the clock-skew tolerance applied to "exp" and "iat".
@@ -65,7 +65,8 @@ func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d 
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
 // WithHTTPClient sets the client that fetches the JWKS. Defaults to a client
-// with a 10-second timeout.
+// with a 10-second timeout that follows at most 3 redirects, and none that
+// leaves https (see [WithJWKSURL]).
 func WithHTTPClient(client *http.Client) Option { return func(c *config) { c.client = client } }
 
 // WithRefetchInterval sets the least time between two fetches of the JWKS

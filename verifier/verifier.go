@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -128,6 +129,15 @@ func checkURL(raw string) error {
 		}
 	}
 	return errors.New("verifier: JWKS URL must use https (http only on a loopback host)")
+}
+
+// checkRedirect keeps the default client's redirects to URLs that
+// WithJWKSURL would accept, so that a redirect cannot downgrade to http.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 3 {
+		return errors.New("verifier: too many redirects")
+	}
+	return checkURL(req.URL.String())
 }
 
 // Verify checks an access token and returns its claims. It returns an

@@ -248,8 +248,5 @@ func (s *Set) Lookup(kid string) (Key, error) {
 	return k, nil
 }
 
-// Len returns the number of keys.
-func (s *Set) Len() int { return len(s.order) }
-
 // Algorithms returns the algorithms of the set's keys, each once.
 func (s *Set) Algorithms() []string { return append([]string(nil), s.algs...) }

@@ -86,7 +86,8 @@ type Lookup func(kid string) (Key, error)
 // Parse verifies token and returns its claims. The key is the one its "kid"
 // header names, found by lookup and nowhere else, and the token's "alg" must
 // be that key's algorithm: a token never chooses its own algorithm or key.
-// Headers such as "jku", "x5u" and "jwk" are never read. The token must be
+// Headers such as "jku", "x5u" and "jwk" are never read; a "crit" header
+// fails the token, since no extension is understood. The token must be
 // of type wantType and carry "sub", "jti" and "ver".
 func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
 	if token == "" || len(token) > MaxTokenLength {
@@ -94,6 +95,11 @@ func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
 	}
 	var lookupErr error
 	keyFunc := func(t *jwt.Token) (any, error) {
+		// RFC 7515 section 4.1.11: extensions listed in "crit" must be
+		// understood, and we understand none (such as "b64": false).
+		if _, ok := t.Header["crit"]; ok {
+			return nil, ErrInvalid
+		}
 		kid, ok := t.Header["kid"].(string)
 		if !ok || kid == "" {
 			return nil, ErrInvalid
