@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -349,4 +350,25 @@ func mustBytes(t testing.TB, k *ecdsa.PrivateKey) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestKeysDoNotPrintSecrets prints keys and an Authenticator the ways a
+// careless log line would, and looks for the secret material.
+func TestKeysDoNotPrintSecrets(t *testing.T) {
+	ed := privateKey(t, "ed25519.pem").(ed25519.PrivateKey)
+	secret := []byte("hmac-secret-that-must-never-be-printed")
+	hs := auth.HS256Key("hs", secret)
+	edKey := auth.EdDSAKey("ed", ed)
+	a := newFixture(t).newInstance(t, auth.WithSigningKey(hs), auth.WithVerificationKeys(edKey))
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{hs, edKey, a, *a} {
+			out := fmt.Sprintf(format, v)
+			for _, leak := range []string{string(secret), fmt.Sprint([]byte(secret)[:8]), fmt.Sprintf("%#v", []byte(secret)[:4]),
+				fmt.Sprint([]byte(ed.Seed())[:8]), hex.EncodeToString(ed.Seed())} {
+				if strings.Contains(out, strings.Trim(leak, "[]{}")) {
+					t.Fatalf("Sprintf(%q, %T) shows secret material: %s", format, v, out)
+				}
+			}
+		}
+	}
 }

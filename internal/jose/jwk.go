@@ -60,7 +60,7 @@ func (s *Set) JWKS() (doc []byte, ok bool, err error) {
 
 func toJWK(k Key) (publicJWK, error) {
 	j := publicJWK{Kid: k.kid, Alg: k.alg, Use: "sig"}
-	switch pub := k.verify.(type) {
+	switch pub := k.verify().(type) {
 	case ed25519.PublicKey:
 		j.Kty, j.Crv, j.X = "OKP", "Ed25519", b64.EncodeToString(pub)
 	case *ecdsa.PublicKey:

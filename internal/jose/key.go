@@ -40,10 +40,36 @@ var ErrUnknownKey = errors.New("unknown key ID")
 // verifies and, for a key that may sign, the material that signs. Build it
 // with the constructors, which validate; the zero Key is unusable.
 type Key struct {
-	kid    string
-	alg    string
+	kid string
+	alg string
+	// m is sealed in a func so that fmt, whatever the verb and however
+	// deep the Key sits in what is printed, shows an address and never
+	// the secret bytes. (A pointer is not enough: fmt prints through it at
+	// the top level and after a bad verb.)
+	m func() *material
+}
+
+func seal(m *material) func() *material { return func() *material { return m } }
+
+type material struct {
 	verify any // []byte (HMAC), ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey
 	sign   any // nil for a public-only key; else []byte, ed25519.PrivateKey, *ecdsa.PrivateKey, *rsa.PrivateKey
+}
+
+// verify returns the material that verifies, nil for the zero Key.
+func (k Key) verify() any {
+	if k.m == nil {
+		return nil
+	}
+	return k.m().verify
+}
+
+// sign returns the material that signs, nil for a public-only key.
+func (k Key) sign() any {
+	if k.m == nil {
+		return nil
+	}
+	return k.m().sign
 }
 
 // KID returns the key ID.
@@ -53,7 +79,7 @@ func (k Key) KID() string { return k.kid }
 func (k Key) Alg() string { return k.alg }
 
 // CanSign reports whether the key holds private (or, for HMAC, secret) material.
-func (k Key) CanSign() bool { return k.sign != nil }
+func (k Key) CanSign() bool { return k.sign() != nil }
 
 // Symmetric reports whether the key is an HMAC secret, which must never be
 // published.
@@ -99,7 +125,7 @@ func NewHMAC(kid string, secret []byte) (Key, error) {
 		return Key{}, fmt.Errorf("key %q: HMAC secret is empty", kid)
 	}
 	s := bytes.Clone(secret)
-	return Key{kid: kid, alg: HS256, verify: s, sign: s}, nil
+	return Key{kid: kid, alg: HS256, m: seal(&material{verify: s, sign: s})}, nil
 }
 
 // NewEdDSAPrivate returns an EdDSA key that signs. The key is copied.
@@ -116,7 +142,7 @@ func NewEdDSAPrivate(kid string, priv ed25519.PrivateKey) (Key, error) {
 	if !bytes.Equal(p[32:], priv[32:]) {
 		return Key{}, fmt.Errorf("key %q: Ed25519 private key does not match its public half", kid)
 	}
-	return Key{kid: kid, alg: EdDSA, verify: p.Public().(ed25519.PublicKey), sign: p}, nil
+	return Key{kid: kid, alg: EdDSA, m: seal(&material{verify: p.Public().(ed25519.PublicKey), sign: p})}, nil
 }
 
 // NewEdDSAPublic returns an EdDSA key that only verifies. The key is copied.
@@ -127,7 +153,7 @@ func NewEdDSAPublic(kid string, pub ed25519.PublicKey) (Key, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return Key{}, fmt.Errorf("key %q: Ed25519 public key is %d bytes, want %d", kid, len(pub), ed25519.PublicKeySize)
 	}
-	return Key{kid: kid, alg: EdDSA, verify: ed25519.PublicKey(bytes.Clone(pub))}, nil
+	return Key{kid: kid, alg: EdDSA, m: seal(&material{verify: ed25519.PublicKey(bytes.Clone(pub))})}, nil
 }
 
 // NewES256Private returns an ES256 key that signs. Only P-256 is accepted.
@@ -149,7 +175,7 @@ func NewES256Private(kid string, priv *ecdsa.PrivateKey) (Key, error) {
 	if err != nil || !bytes.Equal(ek.PublicKey().Bytes(), pb) {
 		return Key{}, fmt.Errorf("key %q: P-256 private key does not match its public half", kid)
 	}
-	k.sign = priv
+	k.m = seal(&material{verify: k.verify(), sign: priv})
 	return k, nil
 }
 
@@ -168,7 +194,7 @@ func NewES256Public(kid string, pub *ecdsa.PublicKey) (Key, error) {
 	if _, err := pub.ECDH(); err != nil {
 		return Key{}, fmt.Errorf("key %q: invalid P-256 public key", kid)
 	}
-	return Key{kid: kid, alg: ES256, verify: pub}, nil
+	return Key{kid: kid, alg: ES256, m: seal(&material{verify: pub})}, nil
 }
 
 // NewRS256Private returns an RS256 key that signs: at least 2048 bits, and
@@ -184,7 +210,7 @@ func NewRS256Private(kid string, priv *rsa.PrivateKey) (Key, error) {
 	if err := priv.Validate(); err != nil {
 		return Key{}, fmt.Errorf("key %q: invalid RSA private key", kid)
 	}
-	k.sign = priv
+	k.m = seal(&material{verify: k.verify(), sign: priv})
 	return k, nil
 }
 
@@ -203,7 +229,7 @@ func NewRS256Public(kid string, pub *rsa.PublicKey) (Key, error) {
 	if pub.E < 3 || pub.E%2 == 0 || pub.E > 1<<31-1 {
 		return Key{}, fmt.Errorf("key %q: RSA public exponent %d is not usable", kid, pub.E)
 	}
-	return Key{kid: kid, alg: RS256, verify: pub}, nil
+	return Key{kid: kid, alg: RS256, m: seal(&material{verify: pub})}, nil
 }
 
 // Set is an immutable set of keys with distinct IDs. Tokens are verified
@@ -222,7 +248,7 @@ func NewSet(keys ...Key) (*Set, error) {
 		if err := checkKID(k.kid); err != nil {
 			return nil, err
 		}
-		if k.method() == nil || k.verify == nil {
+		if k.method() == nil || k.verify() == nil {
 			return nil, fmt.Errorf("key %q is not initialised", k.kid)
 		}
 		if _, dup := s.byKID[k.kid]; dup {

@@ -112,7 +112,7 @@ func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
 		if t.Method == nil || t.Method.Alg() != k.alg {
 			return nil, ErrInvalid
 		}
-		return k.verify, nil
+		return k.verify(), nil
 	}
 	var c Claims
 	if _, err := p.p.ParseWithClaims(token, &c, keyFunc); err != nil {
@@ -134,10 +134,10 @@ func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
 
 // Sign returns c signed with k, with k's ID in the "kid" header.
 func Sign(k Key, c *Claims) (string, error) {
-	if k.sign == nil {
+	if k.sign() == nil {
 		return "", fmt.Errorf("key %q cannot sign", k.kid)
 	}
 	t := jwt.NewWithClaims(k.method(), c)
 	t.Header["kid"] = k.kid
-	return t.SignedString(k.sign)
+	return t.SignedString(k.sign())
 }
