@@ -32,8 +32,12 @@ func ExampleWithVerificationKeys() {
 	newKey := auth.EdDSAKey("2026-07", newPriv)
 	newPublic := auth.EdDSAPublicKey("2026-07", newPriv.Public().(ed25519.PublicKey))
 
+	// This example runs as a test: cheap hashing keeps it fast. New refuses
+	// the option outside tests; leave it out in real code.
+	fast := auth.WithInsecureFastHashingForTests()
+
 	// Before: the old key signs.
-	before, err := auth.New(store, auth.WithSigningKey(oldKey))
+	before, err := auth.New(store, auth.WithSigningKey(oldKey), fast)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,11 +51,11 @@ func ExampleWithVerificationKeys() {
 
 	// Deploy 1: the new key is published, so every instance accepts it
 	// before any instance signs with it.
-	step1, _ := auth.New(store, auth.WithSigningKey(oldKey), auth.WithVerificationKeys(newPublic))
+	step1, _ := auth.New(store, auth.WithSigningKey(oldKey), auth.WithVerificationKeys(newPublic), fast)
 
 	// Deploy 2: the new key signs; the old one only verifies, so its
 	// tokens keep working. Its private half is no longer needed.
-	step2, _ := auth.New(store, auth.WithSigningKey(newKey), auth.WithVerificationKeys(oldPublic))
+	step2, _ := auth.New(store, auth.WithSigningKey(newKey), auth.WithVerificationKeys(oldPublic), fast)
 	u, err := step2.VerifyAccessToken(ctx, pair.AccessToken)
 	fmt.Println("old token after deploy 2:", u.Username, err)
 	next, err := step2.Refresh(ctx, pair.RefreshToken)
@@ -63,7 +67,7 @@ func ExampleWithVerificationKeys() {
 
 	// Deploy 3, once the refresh TTL has passed: the old key is gone, and
 	// so is any token it signed.
-	step3, _ := auth.New(store, auth.WithSigningKey(newKey))
+	step3, _ := auth.New(store, auth.WithSigningKey(newKey), fast)
 	_, err = step3.VerifyAccessToken(ctx, pair.AccessToken)
 	fmt.Println("old token after deploy 3 is invalid:", errors.Is(err, auth.ErrInvalidToken))
 	// Output:

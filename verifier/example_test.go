@@ -31,7 +31,8 @@ func Example() {
 	gate, err := auth.New(memstore.New(),
 		auth.WithSigningKey(auth.EdDSAKey("2026-07", exampleKey())),
 		auth.WithIssuer("https://login.example.test"),
-		auth.WithAudience("orders"))
+		auth.WithAudience("orders"),
+		auth.WithInsecureFastHashingForTests()) // this example runs as a test; New refuses it elsewhere
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -81,7 +82,8 @@ func Example() {
 // configuration: here a saved copy of the JWKS.
 func ExampleKeysFromJWKS() {
 	priv := exampleKey()
-	gate, err := auth.New(memstore.New(), auth.WithSigningKey(auth.EdDSAKey("2026-07", priv)))
+	gate, err := auth.New(memstore.New(), auth.WithSigningKey(auth.EdDSAKey("2026-07", priv)),
+		auth.WithInsecureFastHashingForTests()) // this example runs as a test; New refuses it elsewhere
 	if err != nil {
 		log.Fatal(err)
 	}
