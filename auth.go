@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/gatehouse/auth/internal/jose"
 )
 
 // Length limits, in characters (Unicode code points), as in the origin design.
@@ -32,7 +32,10 @@ type Authenticator struct {
 	store     UserStore
 	sessions  SessionStore // nil when the store does not keep sessions
 	cfg       config
-	parser    *jwt.Parser
+	signer    jose.Key
+	keys      *jose.Set
+	parser    *jose.Parser
+	jwks      []byte // nil without asymmetric keys
 	dummyHash string
 
 	tokens *boundedCache[tokenEntry] // verified access tokens; nil when disabled
@@ -67,9 +70,10 @@ var placeholderSecrets = []string{
 	"supersecret",
 }
 
-// New returns an Authenticator that keeps users in store. [WithSecret] is
-// required; every other option has a safe default. New returns an error,
-// never panics, for a configuration it cannot run safely with.
+// New returns an Authenticator that keeps users in store. A signing key is
+// required, from [WithSecret] or [WithSigningKey]; every other option has a
+// safe default. New returns an error, never panics, for a configuration it
+// cannot run safely with.
 func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if store == nil {
 		return nil, errors.New("auth: store is nil")
@@ -81,11 +85,16 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	a := &Authenticator{store: store, cfg: cfg}
+	if err := a.setKeys(); err != nil {
+		return nil, err
+	}
 	dummy, err := dummyHash(cfg.passwordParams)
 	if err != nil {
 		return nil, err
 	}
-	a := &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}
+	a.dummyHash = dummy
+	a.parser = newParser(&cfg, a.keys.Algorithms())
 	a.tokens = newBoundedCache[tokenEntry](cfg.tokenCacheSize)
 	if cfg.userCacheTTL > 0 {
 		a.users = newBoundedCache[cachedUser](cfg.tokenCacheSize)
@@ -94,18 +103,58 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	return a, nil
 }
 
-func (c *config) validate() error {
-	if len(c.secret) < 32 {
+// setKeys checks the configured keys and builds the key set and the JWKS.
+func (a *Authenticator) setKeys() error {
+	c := &a.cfg
+	switch len(c.signingKeys) {
+	case 0:
+		return fmt.Errorf("%w: no signing key: use WithSecret or WithSigningKey", ErrWeakSecret)
+	case 1:
+	default:
+		return fmt.Errorf("%w: more than one signing key (WithSecret and WithSigningKey count alike); pass retired keys to WithVerificationKeys", ErrInvalidKey)
+	}
+	all := append([]Key{c.signingKeys[0]}, c.verifyKeys...)
+	keys := make([]jose.Key, 0, len(all))
+	for _, k := range all {
+		if k.err != nil {
+			return k.err
+		}
+		keys = append(keys, k.k)
+	}
+	signer := keys[0]
+	if !signer.CanSign() {
+		return fmt.Errorf("%w: signing key %q is public only; pass it to WithVerificationKeys", ErrInvalidKey, signer.KID())
+	}
+	set, err := jose.NewSet(keys...)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	jwks, _, err := set.JWKS()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	a.signer, a.keys, a.jwks = signer, set, jwks
+	return nil
+}
+
+// checkSecret refuses HMAC secrets that are short, repeat one byte, or are
+// well-known placeholders.
+func checkSecret(secret []byte) error {
+	if len(secret) < 32 {
 		return fmt.Errorf("%w: it must be at least 32 bytes", ErrWeakSecret)
 	}
 	for _, p := range placeholderSecrets {
-		if bytes.EqualFold(bytes.TrimSpace(c.secret), []byte(p)) {
+		if bytes.EqualFold(bytes.TrimSpace(secret), []byte(p)) {
 			return fmt.Errorf("%w: it is a well-known placeholder", ErrWeakSecret)
 		}
 	}
-	if allSame(c.secret) {
+	if allSame(secret) {
 		return fmt.Errorf("%w: it repeats one byte", ErrWeakSecret)
 	}
+	return nil
+}
+
+func (c *config) validate() error {
 	switch {
 	case c.accessTTL <= 0:
 		return errors.New("auth: access TTL must be positive")
@@ -296,7 +345,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 // When the store keeps sessions, each refresh token can be exchanged once:
 // see [SessionStore] and [WithRefreshGracePeriod] for rotation and reuse.
 func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	c, err := a.parse(refreshToken, tokenTypeRefresh)
+	c, err := a.parse(refreshToken, jose.TypeRefresh)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -349,7 +398,7 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*authen
 	now := a.cfg.clock()
 	e, ok := a.tokens.get(token)
 	if !ok || !now.Before(e.expires) {
-		c, err := a.parse(token, tokenTypeAccess)
+		c, err := a.parse(token, jose.TypeAccess)
 		if err != nil {
 			if ok {
 				a.tokens.remove(token)

@@ -19,9 +19,12 @@
 // # Security model
 //
 // Passwords are hashed with argon2id and stored as PHC strings; parameters
-// read back from a stored hash are bounds-checked. Tokens are HS256 JWTs,
-// verified with the algorithm pinned, "exp" required and "iat" not in the
-// future. Each token carries the user's token version: changing the password
+// read back from a stored hash are bounds-checked. Tokens are JWTs signed
+// with HS256, EdDSA, ES256 or RS256 (see [Key]). Each carries its key's ID;
+// verification uses the key of that ID and only that key's algorithm, with
+// "exp" required and "iat" not in the future. Keys rotate without logging
+// anyone out (see [WithVerificationKeys]), and asymmetric keys are published
+// as a JWKS so that other services can verify tokens (package verifier). Each token carries the user's token version: changing the password
 // or disabling the user increments it, which revokes every earlier token at
 // once. An unknown username and a wrong password cost the same time and give
 // the same answer.

@@ -87,7 +87,14 @@ var (
 	// that Gatehouse reserves.
 	ErrReservedClaim = errors.New("auth: claim name is reserved")
 
-	// ErrWeakSecret is returned by New for a signing secret that is missing,
-	// shorter than 32 bytes, or a well-known placeholder.
+	// ErrWeakSecret is returned by New when no signing key is configured,
+	// and for an HMAC secret that is shorter than 32 bytes or a well-known
+	// placeholder.
 	ErrWeakSecret = errors.New("auth: signing secret is missing or weak")
+
+	// ErrInvalidKey is returned by New for a key it cannot use safely: an
+	// empty, malformed or repeated key ID, an ECDSA key not on P-256, an RSA
+	// key under 2048 bits, inconsistent key material, a verification-only
+	// key given as the signing key, or two signing keys.
+	ErrInvalidKey = errors.New("auth: invalid key")
 )

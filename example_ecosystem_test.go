@@ -86,7 +86,7 @@ func ExampleAuthenticator_CookieHandler() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/auth/", a.Handler())                                    // API clients
+	mux.Handle("/auth/", a.Handler())                                     // API clients
 	mux.Handle("/app/auth/", http.StripPrefix("/app", a.CookieHandler())) // the app's own pages
 
 	req := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader("username=fern&password=correct+horse+battery"))

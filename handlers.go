@@ -2,11 +2,15 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/auth/internal/httpauth"
 )
 
 // Paths served by [Authenticator.Handler].
@@ -20,9 +24,15 @@ const (
 	pathLogoutAll      = "/auth/logout-all"
 	pathSessions       = "/auth/sessions"
 	pathOpenAPI        = "/auth/openapi.json"
+	pathJWKS           = "/auth/.well-known/jwks.json"
 	// pathSessionPrefix is followed by a session ID.
 	pathSessionPrefix = "/auth/sessions/"
 )
+
+// jwksMaxAge is how long clients may cache the JWKS. It bounds how long a
+// removed key is still trusted by verifiers that cached it, and they refetch
+// early when they meet an unknown key ID, so a new key is picked up at once.
+const jwksMaxAge = 10 * time.Minute
 
 // route is one endpoint: the method it accepts and what serves it.
 type route struct {
@@ -50,6 +60,11 @@ type handler struct {
 //	GET  /auth/sessions         bearer                       200 list of sessions
 //	DELETE /auth/sessions/{id}  bearer                       204
 //	GET  /auth/openapi.json                                  200 OpenAPI 3.1 document (see [OpenAPI])
+//	GET  /auth/.well-known/jwks.json                         200 public keys (JWKS)
+//
+// The JWKS (RFC 7517) is served only when an asymmetric key (EdDSA, ES256,
+// RS256) is configured, with public keys only; HMAC keys never appear in it.
+// Other services verify tokens with it, see package verifier.
 //
 // Every error is JSON with "detail" and "error" members (see [WriteError]).
 // To serve the endpoints under another prefix, strip it first:
@@ -72,6 +87,9 @@ func (a *Authenticator) newHandler(cookie bool) *handler {
 		pathSessions:       {http.MethodGet, h.listSessions},
 		pathSessionPrefix:  {http.MethodDelete, h.revokeSession},
 		pathOpenAPI:        {http.MethodGet, h.openAPI},
+	}
+	if a.jwks != nil {
+		h.routes[pathJWKS] = route{http.MethodGet, h.serveJWKS}
 	}
 	return h
 }
@@ -238,6 +256,12 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (h *handler) serveJWKS(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge/time.Second)))
+	writeJSON(w, http.StatusOK, json.RawMessage(h.a.jwks))
+	return nil
+}
+
 func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 	v, err := h.a.authenticateRequest(r)
 	if err != nil {
@@ -248,30 +272,16 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// bearerToken extracts the token from the one Authorization header. The
-// scheme is matched case-insensitively (RFC 7235); the query string is never
-// consulted. A missing header or another scheme is ErrNoToken; several
-// headers, or a token that is empty, too long or contains spaces, is
+// bearerToken extracts the token from the one Authorization header (see
+// [httpauth.BearerToken]). A missing header or another scheme is ErrNoToken;
+// several headers, or a token that is empty, too long or contains spaces, is
 // ErrInvalidToken.
 func bearerToken(r *http.Request) (string, error) {
-	vals := r.Header.Values("Authorization")
-	switch len(vals) {
-	case 0:
+	token, err := httpauth.BearerToken(r)
+	switch {
+	case errors.Is(err, httpauth.ErrNoToken):
 		return "", ErrNoToken
-	case 1:
-	default:
-		return "", ErrInvalidToken
-	}
-	v := vals[0]
-	if len(v) > len("Bearer ")+maxTokenLength {
-		return "", ErrInvalidToken
-	}
-	scheme, token, _ := strings.Cut(v, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", ErrNoToken
-	}
-	token = strings.Trim(token, " ")
-	if token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
+	case err != nil:
 		return "", ErrInvalidToken
 	}
 	return token, nil

@@ -13,31 +13,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/internal/testutil"
 	"github.com/gatehouse/auth/memstore"
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
 
 // fakeClock is the injected clock: tests move it instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = testutil.Clock
 
 func newClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 27, 12, 0, 0, 123456789, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return testutil.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 123456789, time.UTC))
 }
 
 type fixture struct {

@@ -2,9 +2,10 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/gatehouse/auth/internal/httpauth"
 )
 
 // Errors that only the HTTP layer produces.
@@ -34,8 +35,8 @@ type problem struct {
 }
 
 const (
-	challengeBearer       = "Bearer"
-	challengeInvalidToken = `Bearer error="invalid_token"`
+	challengeBearer       = httpauth.ChallengeBearer
+	challengeInvalidToken = httpauth.ChallengeInvalidToken
 )
 
 // problemFor maps an error to its HTTP status, code and message. It is the
@@ -109,22 +110,11 @@ func problemFor(err error) problem {
 // text is never written. It is the default for [WithErrorHandler].
 func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	p := problemFor(err)
-	h := w.Header()
-	if p.challenge != "" {
-		h.Set("WWW-Authenticate", p.challenge)
-	}
-	if p.status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1")
-	}
-	h.Set("Cache-Control", "no-store")
-	body := struct {
-		Detail any    `json:"detail"`
-		Error  string `json:"error"`
-	}{Detail: p.detail, Error: p.code}
+	var detail any = p.detail
 	if p.status == http.StatusUnprocessableEntity {
-		body.Detail = fieldErrors(err)
+		detail = fieldErrors(err)
 	}
-	writeJSON(w, p.status, body)
+	httpauth.WriteError(w, p.status, p.code, detail, p.challenge)
 }
 
 // fieldErrors returns the problems of a validation error, or the one entry
@@ -138,14 +128,5 @@ func fieldErrors(err error) []FieldError {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only our own response types reach here; they always marshal.
-		status = http.StatusInternalServerError
-		b = []byte(`{"detail":"Internal Server Error","error":"server_error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	httpauth.WriteJSON(w, status, v)
 }

@@ -14,7 +14,8 @@ type Option func(*config)
 // config holds everything options can set. Its defaults live in
 // defaultConfig and nowhere else.
 type config struct {
-	secret         []byte
+	signingKeys    []Key // exactly one is valid; more is a mistake New reports
+	verifyKeys     []Key
 	accessTTL      time.Duration
 	refreshTTL     time.Duration
 	refreshGrace   time.Duration
@@ -48,13 +49,37 @@ func defaultConfig() config {
 	}
 }
 
-// WithSecret sets the HMAC-SHA256 key that signs and verifies tokens. It is
-// required: New fails with [ErrWeakSecret] if it is missing, shorter than 32
-// bytes, or a well-known placeholder. Generate one with
-// `openssl rand -hex 32`. The slice is copied.
+// WithSecret sets an HMAC-SHA256 secret as the key that signs and verifies
+// tokens. It is shorthand for WithSigningKey([SecretKey](secret)): the key ID
+// is derived from the secret, so instances sharing the secret agree on it.
+// New fails with [ErrWeakSecret] if the secret is shorter than 32 bytes or a
+// well-known placeholder. Generate one with `openssl rand -hex 32`. The
+// slice is copied.
 func WithSecret(secret []byte) Option {
-	s := append([]byte(nil), secret...)
-	return func(c *config) { c.secret = s }
+	return WithSigningKey(SecretKey(secret))
+}
+
+// WithSigningKey sets the active key, which signs every new token and
+// verifies them. It is required, as this or as [WithSecret]; New fails with
+// [ErrWeakSecret] when neither is given and with an error when both are, or
+// when the key is verification-only. Defaults to none.
+//
+// To rotate keys without logging anyone out, see [WithVerificationKeys].
+func WithSigningKey(k Key) Option {
+	return func(c *config) { c.signingKeys = append(c.signingKeys, k) }
+}
+
+// WithVerificationKeys adds keys that verify tokens but sign none: retired
+// keys whose tokens are still accepted, and keys about to become active.
+// Their IDs must differ from each other and from the signing key's.
+// Asymmetric ones are published in the JWKS. Removing a key makes every
+// token it signed fail verification. Defaults to none.
+//
+// Rotating from key A to key B with several instances takes three deploys:
+// add B here; then make B the signing key and move A here; then, once the
+// refresh TTL has passed, remove A.
+func WithVerificationKeys(keys ...Key) Option {
+	return func(c *config) { c.verifyKeys = append(c.verifyKeys, keys...) }
 }
 
 // WithAccessTTL sets how long access tokens are valid. Defaults to 30 minutes.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/auth/internal/jose"
 	"github.com/google/uuid"
 )
 
@@ -77,9 +78,11 @@ const maxRotateAttempts = 3
 //   - c is the session's current token: it is replaced by a new child
 //     (atomically; of concurrent exchanges exactly one rotates).
 //   - c is the token just replaced, within the grace window: the current
-//     child is signed again, byte for byte the token the rotation issued.
+//     child is signed again: the same claims as the token the rotation
+//     issued (byte for byte with HS256, EdDSA and RS256; ES256 signatures
+//     are randomized).
 //   - anything else is reuse: the session is revoked.
-func (a *Authenticator) rotate(ctx context.Context, u *User, c *claims) (refreshGrant, error) {
+func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (refreshGrant, error) {
 	if c.Session == "" {
 		// Issued before the store kept sessions: log in again.
 		return refreshGrant{}, ErrTokenInvalidated
@@ -158,7 +161,7 @@ func (a *Authenticator) endSessions(ctx context.Context, userID string) {
 // token that is not a genuine refresh token. The session's access tokens
 // stay valid until they expire.
 func (a *Authenticator) Logout(ctx context.Context, refreshToken string) error {
-	c, err := a.parse(refreshToken, tokenTypeRefresh)
+	c, err := a.parse(refreshToken, jose.TypeRefresh)
 	if errors.Is(err, ErrTokenExpired) {
 		return nil
 	}

@@ -9,20 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/gatehouse/auth/internal/jose"
 	"github.com/google/uuid"
 )
-
-// Token types, carried in the "type" claim so that a refresh token is never
-// accepted where an access token is expected, and the other way round.
-const (
-	tokenTypeAccess  = "access"
-	tokenTypeRefresh = "refresh"
-)
-
-// maxTokenLength bounds what the verifier will look at. Real tokens are a few
-// hundred bytes; anything longer is refused before any decoding.
-const maxTokenLength = 4096
 
 // TokenPair is what a successful login or refresh returns. Its JSON form is
 // the OAuth2 token response (RFC 6749 section 5.1).
@@ -41,46 +30,16 @@ type TokenPair struct {
 	refreshExpires time.Time
 }
 
-// claims is the JWT payload of both token kinds.
-type claims struct {
-	jwt.RegisteredClaims
-	Type string `json:"type"`
-	// Version is the user's TokenVersion when the token was issued. A pointer
-	// so that a token without it is rejected instead of read as zero.
-	Version *int64 `json:"ver"`
-	// Session is the session (token family) ID, when the store keeps
-	// sessions.
-	Session string `json:"sid,omitempty"`
-
-	// extra holds application claims from WithClaims, access tokens only.
-	extra map[string]any
-}
-
 // reservedClaims are the claims WithClaims may not set.
 var reservedClaims = map[string]bool{
 	"sub": true, "exp": true, "iat": true, "nbf": true, "jti": true,
 	"iss": true, "aud": true, "type": true, "ver": true, "sid": true,
 }
 
-// MarshalJSON writes the registered and Gatehouse claims, then the
-// application's, in sorted order so that equal claims sign equally.
-func (c claims) MarshalJSON() ([]byte, error) {
-	type plain claims // without this method
-	b, err := json.Marshal(plain(c))
-	if err != nil || len(c.extra) == 0 {
-		return b, err
-	}
-	x, err := json.Marshal(c.extra)
-	if err != nil {
-		return nil, err
-	}
-	b = append(b[:len(b)-1], ',')
-	return append(b, x[1:]...), nil
-}
-
 // refreshGrant describes the refresh token of a pair: its session, jti and
-// validity. Signing the same grant twice gives the same token, which is how
-// a refresh inside the grace window returns the current child again.
+// validity. Signing the same grant twice gives a token with the same claims,
+// which is how a refresh inside the grace window returns the current child
+// again.
 type refreshGrant struct {
 	session  string
 	jti      string
@@ -93,24 +52,17 @@ func (a *Authenticator) statelessGrant(now time.Time) refreshGrant {
 	return refreshGrant{jti: uuid.NewString(), issuedAt: now, expires: now.Add(a.cfg.refreshTTL)}
 }
 
-// newParser builds the one parser used for every token: HS256 only, "exp"
+// newParser builds the one parser used for every token: the algorithms of
+// the key set only (each token is further held to its own key's), "exp"
 // required, "iat" not in the future, issuer and audience when configured.
-func newParser(c *config) *jwt.Parser {
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithStrictDecoding(),
-		jwt.WithLeeway(c.leeway),
-		jwt.WithTimeFunc(c.clock),
-	}
-	if c.issuer != "" {
-		opts = append(opts, jwt.WithIssuer(c.issuer))
-	}
-	if c.audience != "" {
-		opts = append(opts, jwt.WithAudience(c.audience))
-	}
-	return jwt.NewParser(opts...)
+func newParser(c *config, algs []string) *jose.Parser {
+	return jose.NewParser(jose.Rules{
+		Algorithms: algs,
+		Issuer:     c.issuer,
+		Audience:   c.audience,
+		Leeway:     c.leeway,
+		Clock:      c.clock,
+	})
 }
 
 // issuePair signs a new access token for u, with the application's claims,
@@ -129,11 +81,11 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 		}
 	}
 	now := a.now()
-	access, err := a.sign(u, tokenTypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra)
+	access, err := a.sign(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.sign(u, tokenTypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil)
+	refresh, err := a.sign(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -146,49 +98,38 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 	}, nil
 }
 
+// sign signs a token with the active key, whose ID goes in the header.
 func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any) (string, error) {
 	version := u.TokenVersion
-	c := claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    a.cfg.issuer,
-			Subject:   u.ID,
-			ExpiresAt: jwt.NewNumericDate(exp),
-			IssuedAt:  jwt.NewNumericDate(iat),
-			ID:        jti,
-		},
-		Type:    typ,
-		Version: &version,
-		Session: session,
-		extra:   extra,
-	}
+	c := &jose.Claims{Type: typ, Version: &version, Session: session, Extra: extra}
+	c.Issuer = a.cfg.issuer
+	c.Subject = u.ID
+	c.ExpiresAt = jose.NumericDate(exp)
+	c.IssuedAt = jose.NumericDate(iat)
+	c.ID = jti
 	if a.cfg.audience != "" {
-		c.Audience = jwt.ClaimStrings{a.cfg.audience}
+		c.Audience = jose.Audience(a.cfg.audience)
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(a.cfg.secret)
+	s, err := jose.Sign(a.signer, c)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
 	return s, nil
 }
 
-// parse verifies a token's signature and claims and checks that it is of the
-// wanted type. It says nothing yet about the user: see verifyUser.
-func (a *Authenticator) parse(token, wantType string) (*claims, error) {
-	if token == "" || len(token) > maxTokenLength {
+// parse verifies a token's signature, with the key its "kid" names, and its
+// claims, and checks that it is of the wanted type. It says nothing yet
+// about the user: see VerifyAccessToken.
+func (a *Authenticator) parse(token, wantType string) (*jose.Claims, error) {
+	c, err := a.parser.Parse(token, wantType, a.keys.Lookup)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, jose.ErrExpired):
+		return nil, errors.Join(ErrInvalidToken, ErrTokenExpired)
+	default:
 		return nil, ErrInvalidToken
 	}
-	var c claims
-	_, err := a.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.cfg.secret, nil })
-	if err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return nil, errors.Join(ErrInvalidToken, ErrTokenExpired)
-		}
-		return nil, ErrInvalidToken
-	}
-	if c.Type != wantType || c.Subject == "" || c.ID == "" || c.Version == nil {
-		return nil, ErrInvalidToken
-	}
-	return &c, nil
 }
 
 // appClaims returns the application claims of a verified token: every

@@ -14,9 +14,21 @@ import (
 )
 
 // forge signs arbitrary claims, to build the tokens an attacker would send.
+// They carry the key ID of testSecret, as the tokens that WithSecret issues
+// do, so that each case fails for the reason it names.
 func forge(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 	t.Helper()
-	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	return forgeKID(t, method, key, auth.SecretKey(testSecret).KID(), claims)
+}
+
+// forgeKID is forge with the given "kid" header, or none when kid is "".
+func forgeKID(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +63,7 @@ func TestVerifyRejectsForgedTokens(t *testing.T) {
 	}
 	good := forge(t, jwt.SigningMethodHS256, testSecret, valid())
 	parts := strings.Split(good, ".")
-	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"` + auth.SecretKey(testSecret).KID() + `","typ":"JWT"}`))
 	cases := map[string]string{
 		"garbage":             "not-a-token",
 		"empty":               "",
@@ -81,6 +93,8 @@ func TestVerifyRejectsForgedTokens(t *testing.T) {
 		"no audience":         forge(t, jwt.SigningMethodHS256, testSecret, with("aud", nil)),
 		"too long":            forge(t, jwt.SigningMethodHS256, testSecret, with("pad", strings.Repeat("x", 5000))),
 		"whitespace appended": good + " ",
+		"no kid":              forgeKID(t, jwt.SigningMethodHS256, testSecret, "", valid()),
+		"unknown kid":         forgeKID(t, jwt.SigningMethodHS256, testSecret, "other", valid()),
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,30 @@
+package verifier
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package wraps one of these
+// or is a context error; test for them with [errors.Is].
+var (
+	// ErrNoToken is returned by the middleware when a request carries no
+	// bearer token.
+	ErrNoToken = errors.New("verifier: no bearer token")
+
+	// ErrInvalidToken is returned for any token that fails verification:
+	// malformed, unknown or missing key ID, algorithm other than its key's,
+	// bad signature, not an access token, expired, issued in the future,
+	// wrong issuer or audience.
+	ErrInvalidToken = errors.New("verifier: invalid token")
+
+	// ErrTokenExpired is joined with [ErrInvalidToken] when the only
+	// problem with a token is that it has expired.
+	ErrTokenExpired = errors.New("verifier: token expired")
+
+	// ErrKeysUnavailable is returned when the JWKS could not be fetched and
+	// no cached keys are usable. The middleware answers 503.
+	ErrKeysUnavailable = errors.New("verifier: keys unavailable")
+
+	// ErrInvalidKey is returned by [New] and [KeysFromJWKS] for a key that
+	// cannot be used safely (wrong curve, RSA under 2048 bits, empty or
+	// repeated key ID, private material) or a malformed key set.
+	ErrInvalidKey = errors.New("verifier: invalid key")
+)
