@@ -21,6 +21,10 @@ const (
 	maxPasswordLength = 128
 )
 
+// userCacheSize bounds the user-state cache: beyond it, entries are evicted
+// and read from the store again.
+const userCacheSize = 10000
+
 // maxUpdateAttempts bounds the read-modify-write retries of SetDisabled and
 // ChangePassword when a concurrent update wins the race.
 const maxUpdateAttempts = 5
@@ -97,7 +101,7 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	a.parser = newParser(&cfg, a.keys.Algorithms())
 	a.tokens = newBoundedCache[tokenEntry](cfg.tokenCacheSize)
 	if cfg.userCacheTTL > 0 {
-		a.users = newBoundedCache[cachedUser](cfg.tokenCacheSize)
+		a.users = newBoundedCache[cachedUser](userCacheSize)
 	}
 	a.sessions, _ = store.(SessionStore)
 	return a, nil
