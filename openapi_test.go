@@ -611,6 +611,24 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("jwks", func(t *testing.T) {
+		ct.check(t, h, get("/auth/.well-known/jwks.json"), well, 404) // HMAC only: nothing to publish
+		var ed auth.Key
+		for _, k := range testKeys(t) {
+			if k.alg == "EdDSA" {
+				ed = k.key
+			}
+		}
+		ka, err := auth.New(memstore.New(), auth.WithSigningKey(ed), auth.WithInsecureFastHashingForTests())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := ct.check(t, ka.Handler(), get("/auth/.well-known/jwks.json"), well, 200)
+		if !strings.Contains(string(r.body), `"kty":"OKP"`) {
+			t.Errorf("JWKS = %s", r.body)
+		}
+	})
+
 	t.Run("routing", func(t *testing.T) {
 		for _, c := range []call{
 			get("/auth/login"),
