@@ -33,6 +33,10 @@ type Authenticator struct {
 	cfg       config
 	parser    *jwt.Parser
 	dummyHash string
+	hashSlots *hashSlots
+	// kdf runs argon2id. It is a field so that tests can count derivations
+	// (export_test.go); it is never changed after New.
+	kdf kdf
 }
 
 // placeholderSecrets are secrets copied from documentation often enough that
@@ -65,7 +69,14 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{store: store, cfg: cfg, parser: newParser(&cfg), dummyHash: dummy}, nil
+	return &Authenticator{
+		store:     store,
+		cfg:       cfg,
+		parser:    newParser(&cfg),
+		dummyHash: dummy,
+		hashSlots: newHashSlots(cfg.hashConcurrency, cfg.hashWait),
+		kdf:       argon2id,
+	}, nil
 }
 
 func (c *config) validate() error {
@@ -93,6 +104,10 @@ func (c *config) validate() error {
 		return errors.New("auth: logger is nil")
 	case c.errorHandler == nil:
 		return errors.New("auth: error handler is nil")
+	case c.hashConcurrency < 1:
+		return errors.New("auth: hash concurrency must be at least 1")
+	case c.hashWait < 0:
+		return errors.New("auth: hash wait must not be negative")
 	}
 	if c.insecureHash {
 		if !testing.Testing() {
@@ -120,9 +135,10 @@ func (a *Authenticator) now() time.Time {
 
 // Register creates a user. The username is stored in its canonical form (see
 // [CanonicalUsername]); the password must be 8 to 128 characters. It returns
-// a [*ValidationError] for bad input and an error wrapping [ErrUserExists]
-// when the name is taken. The password is hashed before the store is asked,
-// so a taken name costs the same time as a free one.
+// a [*ValidationError] for bad input, an error wrapping [ErrUserExists] when the name is taken, and
+// [ErrBusy] when no hashing slot came free in time. The password is hashed
+// before the store is asked, so a taken name costs the same time as a free
+// one.
 func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
 	var verr ValidationError
 	name := validateUsername(&verr, username)
@@ -130,7 +146,7 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := verr.err(); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password, a.cfg.passwordParams)
+	hash, err := a.hash(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +163,18 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 // the same cost (one argon2id verification either way), and
 // [ErrUserDisabled] only when the password was right. A hash made with
 // parameters other than the current ones is rewritten on success.
+// It returns [ErrBusy] when no hashing slot came free in time.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
 	name, nameErr := CanonicalUsername(username)
+	if nameErr != nil {
+		name = ""
+	}
+	return a.authenticate(ctx, name, password)
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, name, password string) (*User, error) {
 	var u *User
-	if nameErr == nil {
+	if name != "" {
 		var err error
 		u, err = a.store.UserByUsername(ctx, name)
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
@@ -159,14 +183,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 	}
 	if u == nil {
 		// Spend the same time as a real check, then fail.
-		_, _, _ = verifyPassword(password, a.dummyHash, a.cfg.passwordParams)
+		if _, _, err := a.verify(ctx, password, a.dummyHash); err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
-	ok, rehash, err := verifyPassword(password, u.PasswordHash, a.cfg.passwordParams)
-	if err != nil {
+	ok, rehash, err := a.verify(ctx, password, u.PasswordHash)
+	if errors.Is(err, ErrInvalidHash) {
 		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: stored password hash is unusable",
 			slog.String("user_id", u.ID), slog.String("error", err.Error()))
 		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, ErrInvalidCredentials
@@ -183,9 +212,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 // rehash rewrites u's hash with the current parameters. The write is
 // conditional on the old hash and version, so it can never undo a concurrent
 // password change; failures are logged and otherwise ignored, since the old
-// hash still works.
+// hash still works. It runs only if a hashing slot is free at once: a busy
+// server does it on a later login instead of making this one wait.
 func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
-	hash, err := hashPassword(password, a.cfg.passwordParams)
+	if !a.hashSlots.tryAcquire() {
+		return
+	}
+	hash, err := hashPassword(password, a.cfg.passwordParams, a.kdf)
+	a.hashSlots.release()
 	if err != nil {
 		return
 	}
@@ -263,13 +297,18 @@ func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*U
 // increments the token version in the same write, so every token issued
 // before stops working, while tokens issued afterwards work at once. It
 // returns a [*ValidationError] for a new password outside 8 to 128
-// characters, [ErrIncorrectPassword] and [ErrSamePassword].
+// characters, [ErrIncorrectPassword] and
+// [ErrSamePassword].
 func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current, newPassword string) error {
 	var verr ValidationError
 	validatePassword(&verr, "new_password", newPassword)
 	if err := verr.err(); err != nil {
 		return err
 	}
+	return a.changePassword(ctx, user, current, newPassword)
+}
+
+func (a *Authenticator) changePassword(ctx context.Context, user *User, current, newPassword string) error {
 	verifiedHash := ""
 	for range maxUpdateAttempts {
 		u, err := a.store.UserByID(ctx, user.ID)
@@ -277,8 +316,11 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 			return a.storeErr("look up user", err)
 		}
 		if u.PasswordHash != verifiedHash {
-			ok, _, err := verifyPassword(current, u.PasswordHash, a.cfg.passwordParams)
-			if err != nil || !ok {
+			ok, _, err := a.verify(ctx, current, u.PasswordHash)
+			switch {
+			case isTransient(err):
+				return err
+			case err != nil || !ok:
 				return ErrIncorrectPassword
 			}
 			verifiedHash = u.PasswordHash
@@ -286,7 +328,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 		if current == newPassword {
 			return ErrSamePassword
 		}
-		hash, err := hashPassword(newPassword, a.cfg.passwordParams)
+		hash, err := a.hash(ctx, newPassword)
 		if err != nil {
 			return err
 		}

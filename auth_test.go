@@ -37,6 +37,8 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 		{"memory over cap", []auth.Option{auth.WithSecret(testSecret), auth.WithPasswordParams(huge)}, nil},
 		{"nil clock", []auth.Option{auth.WithSecret(testSecret), auth.WithClock(nil)}, nil},
 		{"nil logger", []auth.Option{auth.WithSecret(testSecret), auth.WithLogger(nil)}, nil},
+		{"no hashing slots", []auth.Option{auth.WithSecret(testSecret), auth.WithHashConcurrency(0)}, nil},
+		{"negative hash wait", []auth.Option{auth.WithSecret(testSecret), auth.WithHashWait(-time.Second)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

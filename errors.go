@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Sentinel errors. Every error returned by this package, and by conforming
 // stores, wraps one of these; test for them with [errors.Is]. The text of an
@@ -69,7 +72,19 @@ var (
 	// well-formed argon2id PHC string within sane bounds.
 	ErrInvalidHash = errors.New("auth: invalid password hash")
 
+	// ErrBusy is returned when every password-hashing slot stayed taken
+	// for the longest wait allowed (see [WithHashConcurrency] and
+	// [WithHashWait]). The handlers answer 503 with Retry-After.
+	ErrBusy = errors.New("auth: too many password hashes in progress")
+
 	// ErrWeakSecret is returned by New for a signing secret that is missing,
 	// shorter than 32 bytes, or a well-known placeholder.
 	ErrWeakSecret = errors.New("auth: signing secret is missing or weak")
 )
+
+// isTransient reports whether err means "not now" rather than "no": the
+// server was busy, a store could not be reached, or the request ended.
+func isTransient(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 )
 
 // Errors that only the HTTP layer produces.
@@ -31,6 +32,8 @@ type problem struct {
 	detail string // human-readable "detail" member, the origin design's words
 	// challenge is the WWW-Authenticate value, if any.
 	challenge string
+	// retryAfter is the Retry-After value in seconds, if any.
+	retryAfter int64
 }
 
 const (
@@ -49,6 +52,8 @@ func problemFor(err error) problem {
 	}
 	var tooLarge *http.MaxBytesError
 	switch {
+	case errors.Is(err, ErrBusy):
+		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Server busy, retry later", retryAfter: 1}
 	case errors.As(err, &tooLarge):
 		return problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", detail: "Request body too large"}
 	case errors.Is(err, errNotFound):
@@ -88,7 +93,7 @@ func problemFor(err error) problem {
 	case errors.Is(err, ErrSamePassword):
 		return problem{status: http.StatusBadRequest, code: "password_unchanged", detail: "New password must differ from current password"}
 	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later"}
+		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later", retryAfter: 1}
 	default:
 		return problem{status: http.StatusInternalServerError, code: "server_error", detail: "Internal Server Error"}
 	}
@@ -107,8 +112,8 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	if p.challenge != "" {
 		h.Set("WWW-Authenticate", p.challenge)
 	}
-	if p.status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1")
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(p.retryAfter, 10))
 	}
 	h.Set("Cache-Control", "no-store")
 	body := struct {

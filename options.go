@@ -3,6 +3,7 @@ package auth
 import (
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type config struct {
 	clock          func() time.Time
 	logger         *slog.Logger
 	errorHandler   func(http.ResponseWriter, *http.Request, error)
+
+	hashConcurrency int
+	hashWait        time.Duration
 }
 
 func defaultConfig() config {
@@ -35,6 +39,9 @@ func defaultConfig() config {
 		clock:          time.Now,
 		logger:         slog.New(slog.DiscardHandler),
 		errorHandler:   WriteError,
+
+		hashConcurrency: runtime.GOMAXPROCS(0),
+		hashWait:        5 * time.Second,
 	}
 }
 
@@ -100,3 +107,17 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error)) Option {
 	return func(c *config) { c.errorHandler = h }
 }
+
+// WithHashConcurrency sets how many argon2id hashes may run at once, for
+// every purpose together: registration, login, the dummy check for unknown
+// users, password changes and rehashing. Each holds the memory cost of
+// [PasswordParams] (64 MiB at the defaults) while it runs, so this bounds
+// the memory that hashing can take: n × 64 MiB. Defaults to
+// [runtime.GOMAXPROCS], since more would not finish sooner.
+func WithHashConcurrency(n int) Option { return func(c *config) { c.hashConcurrency = n } }
+
+// WithHashWait sets how long a request waits for a free hashing slot (see
+// [WithHashConcurrency]) before it gives up with [ErrBusy], which the
+// handlers answer with 503 and Retry-After. The request's context ends the
+// wait sooner. Zero means no waiting. Defaults to 5 seconds.
+func WithHashWait(d time.Duration) Option { return func(c *config) { c.hashWait = d } }
