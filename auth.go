@@ -3,6 +3,8 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +36,7 @@ type Authenticator struct {
 	parser    *jwt.Parser
 	dummyHash string
 	hashSlots *hashSlots
+	throttle  *loginThrottle
 	// kdf runs argon2id. It is a field so that tests can count derivations
 	// (export_test.go); it is never changed after New.
 	kdf kdf
@@ -69,14 +72,53 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
+	throttle, err := newLoginThrottle(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &Authenticator{
 		store:     store,
 		cfg:       cfg,
 		parser:    newParser(&cfg),
 		dummyHash: dummy,
 		hashSlots: newHashSlots(cfg.hashConcurrency, cfg.hashWait),
+		throttle:  throttle,
 		kdf:       argon2id,
 	}, nil
+}
+
+// newLoginThrottle builds the throttle that c describes: the given limiters,
+// or in-memory ones on c's clock.
+func newLoginThrottle(c *config) (*loginThrottle, error) {
+	t := &loginThrottle{byName: c.nameLimiter, byAddr: c.addrLimiter, logger: c.logger}
+	if !c.customLimiters {
+		var err error
+		if t.byName, err = memoryLimiter(c.nameLimit, c); err != nil {
+			return nil, err
+		}
+		if t.byAddr, err = memoryLimiter(c.addrLimit, c); err != nil {
+			return nil, err
+		}
+	}
+	// Keys are a MAC under a key derived from the secret, so that a shared
+	// limiter store holds no usernames or addresses.
+	mac := hmac.New(sha256.New, c.secret)
+	mac.Write([]byte("gatehouse login throttle keys"))
+	t.keyMAC = mac.Sum(nil)
+	return t, nil
+}
+
+// memoryLimiter returns an in-memory limiter for l, or nil (no limit) for
+// the zero RateLimit.
+func memoryLimiter(l RateLimit, c *config) (Limiter, error) {
+	if l == (RateLimit{}) {
+		return nil, nil
+	}
+	m, err := NewMemoryLimiter(l, c.limiterKeys, c.clock)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (c *config) validate() error {
@@ -108,6 +150,9 @@ func (c *config) validate() error {
 		return errors.New("auth: hash concurrency must be at least 1")
 	case c.hashWait < 0:
 		return errors.New("auth: hash wait must not be negative")
+	}
+	if err := c.trustedProxy.validate(); err != nil {
+		return err
 	}
 	if c.insecureHash {
 		if !testing.Testing() {
@@ -163,13 +208,24 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 // the same cost (one argon2id verification either way), and
 // [ErrUserDisabled] only when the password was right. A hash made with
 // parameters other than the current ones is rewritten on success.
-// It returns [ErrBusy] when no hashing slot came free in time.
+//
+// Failed attempts are counted per username and per client address (see
+// [WithLoginLimits] and [ContextWithClientAddr]). When either has none left
+// it returns a [*ThrottledError] without checking the password, so the
+// answer is the same whether the password was right or not. It returns
+// [ErrBusy] when no hashing slot came free in time.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
 	name, nameErr := CanonicalUsername(username)
 	if nameErr != nil {
 		name = ""
 	}
-	return a.authenticate(ctx, name, password)
+	at, err := a.throttle.admit(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.authenticate(ctx, name, password)
+	at.end(ctx, err)
+	return u, err
 }
 
 func (a *Authenticator) authenticate(ctx context.Context, name, password string) (*User, error) {
@@ -298,14 +354,22 @@ func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*U
 // before stops working, while tokens issued afterwards work at once. It
 // returns a [*ValidationError] for a new password outside 8 to 128
 // characters, [ErrIncorrectPassword] and
-// [ErrSamePassword].
+// [ErrSamePassword]. Wrong current passwords count against the user's
+// login budget like failed logins, and a [*ThrottledError] is returned
+// when it is spent (see [Authenticator.Authenticate]).
 func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current, newPassword string) error {
 	var verr ValidationError
 	validatePassword(&verr, "new_password", newPassword)
 	if err := verr.err(); err != nil {
 		return err
 	}
-	return a.changePassword(ctx, user, current, newPassword)
+	at, err := a.throttle.admit(ctx, user.Username)
+	if err != nil {
+		return err
+	}
+	err = a.changePassword(ctx, user, current, newPassword)
+	at.end(ctx, err)
+	return err
 }
 
 func (a *Authenticator) changePassword(ctx context.Context, user *User, current, newPassword string) error {

@@ -77,6 +77,10 @@ var (
 	// [WithHashWait]). The handlers answer 503 with Retry-After.
 	ErrBusy = errors.New("auth: too many password hashes in progress")
 
+	// ErrThrottled is matched by [*ThrottledError], returned when a
+	// username or client address has no login attempts left.
+	ErrThrottled = errors.New("auth: too many failed login attempts")
+
 	// ErrWeakSecret is returned by New for a signing secret that is missing,
 	// shorter than 32 bytes, or a well-known placeholder.
 	ErrWeakSecret = errors.New("auth: signing secret is missing or weak")

@@ -76,3 +76,10 @@ func (p *HashProbe) Release() {
 		p.gate = nil
 	}
 }
+
+// Len returns how many keys m holds.
+func (m *MemoryLimiter) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.keys)
+}

@@ -63,6 +63,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return
 	}
+	if _, ok := ClientAddrFromContext(r.Context()); !ok {
+		if addr, ok := h.a.cfg.trustedProxy.clientAddr(r); ok {
+			r = r.WithContext(ContextWithClientAddr(r.Context(), addr))
+		}
+	}
 	if err := rt.serve(w, r); err != nil {
 		h.a.logFailure(r, err)
 		h.a.cfg.errorHandler(w, r, err)

@@ -106,7 +106,8 @@ func TestChangePasswordDerivations(t *testing.T) {
 // The number of derivations running at once never exceeds the limit.
 func TestHashConcurrencyIsBounded(t *testing.T) {
 	for _, limit := range []int{1, 3} {
-		f := newFixture(t, auth.WithHashConcurrency(limit), auth.WithHashWait(time.Minute))
+		f := newFixture(t, auth.WithHashConcurrency(limit), auth.WithHashWait(time.Minute),
+			auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{}))
 		f.register(t, "xena", "password-1")
 		probe := auth.ProbeHashes(f.a)
 		var wg sync.WaitGroup

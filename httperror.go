@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 )
@@ -51,7 +52,11 @@ func problemFor(err error) problem {
 		tokenCode = "invalid_grant"
 	}
 	var tooLarge *http.MaxBytesError
+	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: "Too many failed login attempts, retry later",
+			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
 	case errors.Is(err, ErrBusy):
 		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Server busy, retry later", retryAfter: 1}
 	case errors.As(err, &tooLarge):
