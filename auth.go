@@ -179,15 +179,18 @@ func (a *Authenticator) now() time.Time {
 }
 
 // Register creates a user. The username is stored in its canonical form (see
-// [CanonicalUsername]); the password must be 8 to 128 characters. It returns
-// a [*ValidationError] for bad input, an error wrapping [ErrUserExists] when the name is taken, and
+// [CanonicalUsername]); the password must be 8 to 128 characters and pass the
+// password policy ([WithPasswordPolicy]). It returns a [*ValidationError] for
+// bad input, an error wrapping [ErrUserExists] when the name is taken, and
 // [ErrBusy] when no hashing slot came free in time. The password is hashed
 // before the store is asked, so a taken name costs the same time as a free
 // one.
 func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
 	var verr ValidationError
 	name := validateUsername(&verr, username)
-	validatePassword(&verr, "password", password)
+	if err := a.validateNewPassword(ctx, &verr, "password", name, password); err != nil {
+		return nil, err
+	}
 	if err := verr.err(); err != nil {
 		return nil, err
 	}
@@ -353,13 +356,15 @@ func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*U
 // increments the token version in the same write, so every token issued
 // before stops working, while tokens issued afterwards work at once. It
 // returns a [*ValidationError] for a new password outside 8 to 128
-// characters, [ErrIncorrectPassword] and
+// characters or one the password policy rejects, [ErrIncorrectPassword] and
 // [ErrSamePassword]. Wrong current passwords count against the user's
 // login budget like failed logins, and a [*ThrottledError] is returned
 // when it is spent (see [Authenticator.Authenticate]).
 func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current, newPassword string) error {
 	var verr ValidationError
-	validatePassword(&verr, "new_password", newPassword)
+	if err := a.validateNewPassword(ctx, &verr, "new_password", user.Username, newPassword); err != nil {
+		return err
+	}
 	if err := verr.err(); err != nil {
 		return err
 	}

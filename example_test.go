@@ -152,3 +152,34 @@ func ExampleAuthenticator_Handler() {
 func jsonDecode(r io.Reader, v any) error {
 	return json.NewDecoder(r).Decode(v)
 }
+
+// A password policy of your own: the default rules plus words that are
+// easy to guess for this site. Its error text is what the client sees.
+func ExampleWithPasswordPolicy() {
+	policy := func(ctx context.Context, username, password string) error {
+		if err := auth.DefaultPasswordPolicy(ctx, username, password); err != nil {
+			return err
+		}
+		for _, word := range []string{"gatehouse", "acme"} {
+			if strings.Contains(strings.ToLower(password), word) {
+				return errors.New("Password must not contain the name of this site")
+			}
+		}
+		return nil
+	}
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret), auth.WithPasswordPolicy(policy))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, pw := range []string{"Gatehouse2026", "iloveyou", "bob"} {
+		_, err := a.Register(context.Background(), "bob", pw)
+		var verr *auth.ValidationError
+		if errors.As(err, &verr) {
+			fmt.Printf("%s: %s\n", verr.Problems[0].Type, verr.Problems[0].Msg)
+		}
+	}
+	// Output:
+	// password_policy: Password must not contain the name of this site
+	// password_policy: Password is too common, choose a less guessable one
+	// string_too_short: String should have at least 8 characters
+}

@@ -36,6 +36,8 @@ type config struct {
 	customLimiters           bool
 	nameLimiter, addrLimiter Limiter
 	trustedProxy             *trustedProxy
+
+	passwordPolicy PasswordPolicy
 }
 
 func defaultConfig() config {
@@ -54,6 +56,8 @@ func defaultConfig() config {
 		nameLimit:   RateLimit{Burst: 5, Every: time.Minute},
 		addrLimit:   RateLimit{Burst: 20, Every: 6 * time.Second},
 		limiterKeys: 100_000,
+
+		passwordPolicy: DefaultPasswordPolicy,
 	}
 }
 
@@ -188,3 +192,9 @@ func WithTrustedProxy(header string, proxies ...netip.Prefix) Option {
 	}
 	return func(c *config) { c.trustedProxy = p }
 }
+
+// WithPasswordPolicy sets the check that new passwords must pass on
+// registration and on password change, after the length check. Its error
+// text is sent to the client (see [PasswordPolicy]). Defaults to
+// [DefaultPasswordPolicy]; nil turns the check off.
+func WithPasswordPolicy(p PasswordPolicy) Option { return func(c *config) { c.passwordPolicy = p } }
