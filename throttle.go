@@ -55,7 +55,9 @@ type RateLimit struct {
 	Every time.Duration
 }
 
-func (l RateLimit) validate() error {
+// Validate reports whether l can be enforced: a burst of at least 1, a
+// positive interval, and a full refill within a year.
+func (l RateLimit) Validate() error {
 	if l.Burst < 1 || l.Every <= 0 {
 		return errors.New("auth: a rate limit needs a burst of at least 1 and a positive interval")
 	}
@@ -117,7 +119,7 @@ type memoryKey struct {
 // NewMemoryLimiter returns a MemoryLimiter that allows limit per key and
 // keeps at most maxKeys keys. now is the clock; nil means [time.Now].
 func NewMemoryLimiter(limit RateLimit, maxKeys int, now func() time.Time) (*MemoryLimiter, error) {
-	if err := limit.validate(); err != nil {
+	if err := limit.Validate(); err != nil {
 		return nil, err
 	}
 	if maxKeys < 1 {
