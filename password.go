@@ -126,6 +126,11 @@ func decodePHC(encoded string) (p PasswordParams, salt, key []byte, err error) {
 	if len(encoded) > maxPHCLength {
 		return bad("too long")
 	}
+	// encoding/base64 skips CR and LF even in strict mode; refuse them so
+	// that a hash has one spelling only.
+	if strings.ContainsAny(encoded, "\r\n") {
+		return bad("line break")
+	}
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[0] != "" {
 		return bad("not a PHC string")

@@ -112,6 +112,8 @@ func TestDecodePHCRejectsBadHashes(t *testing.T) {
 		"no leading $":     good[1:],
 		"huge salt":        "$argon2id$v=19$m=64,t=1,p=1$" + strings.Repeat("A", 3000) + "$" + key,
 		"huge string":      good + strings.Repeat("A", 5000),
+		"newline in key":   "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key[:10] + "\n" + key[10:],
+		"CRLF in salt":     "$argon2id$v=19$m=64,t=1,p=1$" + salt[:4] + "\r\n" + salt[4:] + "$" + key,
 	}
 	for name, h := range bad {
 		t.Run(name, func(t *testing.T) {
