@@ -287,11 +287,7 @@ func TestChangePasswordInvalidatesTokens(t *testing.T) {
 
 func TestChangePasswordRetriesAfterConcurrentRehash(t *testing.T) {
 	f := newFixture(t)
-	fs := &flakyStore{UserStore: f.store}
-	a, err := auth.New(fs, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(f.clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, a := f.withFlakyStore(t)
 	ctx := context.Background()
 	u, err := a.Register(ctx, "hal", "old-password")
 	if err != nil {

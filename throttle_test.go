@@ -234,11 +234,7 @@ func TestChangePasswordCountsAgainstTheLoginBudget(t *testing.T) {
 // charged to anyone.
 func TestThrottleRefundsAttemptsThatDidNotHappen(t *testing.T) {
 	f := newFixture(t)
-	fs := &flakyStore{UserStore: f.store}
-	a, err := auth.New(fs, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(f.clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, a := f.withFlakyStore(t)
 	ctx := auth.ContextWithClientAddr(context.Background(), netip.MustParseAddr("198.51.100.1"))
 	if _, err := a.Register(ctx, "rita", "password-1"); err != nil {
 		t.Fatal(err)

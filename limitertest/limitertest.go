@@ -32,9 +32,7 @@ func Run(t *testing.T, newLimiter NewFunc) {
 
 	t.Run("Burst then one per interval", func(t *testing.T) {
 		l, c := setup(t)
-		for i := range limit.Burst {
-			mustTake(t, l, "k", 0, fmt.Sprintf("take %d of the burst", i+1))
-		}
+		spend(t, l, "k", limit.Burst)
 		mustTake(t, l, "k", limit.Every, "take past the burst")
 		c.Advance(limit.Every / 2)
 		mustTake(t, l, "k", limit.Every/2, "take half an interval later")
@@ -45,9 +43,7 @@ func Run(t *testing.T, newLimiter NewFunc) {
 
 	t.Run("A denied Take takes nothing", func(t *testing.T) {
 		l, c := setup(t)
-		for range limit.Burst {
-			mustTake(t, l, "k", 0, "burst")
-		}
+		spend(t, l, "k", limit.Burst)
 		for range 10 {
 			mustTake(t, l, "k", limit.Every, "denied take")
 		}
@@ -57,21 +53,15 @@ func Run(t *testing.T, newLimiter NewFunc) {
 
 	t.Run("Budget refills fully and no further", func(t *testing.T) {
 		l, c := setup(t)
-		for range limit.Burst {
-			mustTake(t, l, "k", 0, "burst")
-		}
+		spend(t, l, "k", limit.Burst)
 		c.Advance(100 * limit.Every)
-		for i := range limit.Burst {
-			mustTake(t, l, "k", 0, fmt.Sprintf("take %d after a long pause", i+1))
-		}
+		spend(t, l, "k", limit.Burst)
 		mustTake(t, l, "k", limit.Every, "take past the refilled burst")
 	})
 
 	t.Run("Refund gives back one attempt", func(t *testing.T) {
 		l, _ := setup(t)
-		for range limit.Burst {
-			mustTake(t, l, "k", 0, "burst")
-		}
+		spend(t, l, "k", limit.Burst)
 		mustDo(t, l.Refund(ctx, "k"), "Refund")
 		mustTake(t, l, "k", 0, "take after a refund")
 		mustTake(t, l, "k", limit.Every, "second take after one refund")
@@ -86,34 +76,24 @@ func Run(t *testing.T, newLimiter NewFunc) {
 		for range 5 {
 			mustDo(t, l.Refund(ctx, "k"), "Refund")
 		}
-		for range limit.Burst {
-			mustTake(t, l, "k", 0, "burst after refunds")
-		}
+		spend(t, l, "k", limit.Burst)
 		mustTake(t, l, "k", limit.Every, "take past the burst after extra refunds")
-		for range limit.Burst {
-			mustTake(t, l, "unknown", 0, "burst of a key refunded while unknown")
-		}
+		spend(t, l, "unknown", limit.Burst)
 		mustTake(t, l, "unknown", limit.Every, "take past that burst")
 	})
 
 	t.Run("Reset restores the full budget", func(t *testing.T) {
 		l, _ := setup(t)
-		for range limit.Burst {
-			mustTake(t, l, "k", 0, "burst")
-		}
+		spend(t, l, "k", limit.Burst)
 		mustDo(t, l.Reset(ctx, "k"), "Reset")
 		mustDo(t, l.Reset(ctx, "never-seen"), "Reset of an unknown key")
-		for range limit.Burst {
-			mustTake(t, l, "k", 0, "burst after Reset")
-		}
+		spend(t, l, "k", limit.Burst)
 		mustTake(t, l, "k", limit.Every, "take past the burst after Reset")
 	})
 
 	t.Run("Keys are independent", func(t *testing.T) {
 		l, _ := setup(t)
-		for range limit.Burst {
-			mustTake(t, l, "user:a", 0, "burst of a")
-		}
+		spend(t, l, "user:a", limit.Burst)
 		mustTake(t, l, "user:a", limit.Every, "a past the burst")
 		mustTake(t, l, "user:b", 0, "b")
 		mustTake(t, l, "addr:a", 0, "same name, other prefix")
@@ -139,6 +119,14 @@ func Run(t *testing.T, newLimiter NewFunc) {
 			t.Errorf("%d of 50 concurrent takes were allowed, want exactly %d", n, limit.Burst)
 		}
 	})
+}
+
+// spend takes n attempts from key, each of which must be allowed.
+func spend(t *testing.T, l auth.Limiter, key string, n int) {
+	t.Helper()
+	for i := range n {
+		mustTake(t, l, key, 0, fmt.Sprintf("take %d of %d from %q", i+1, n, key))
+	}
 }
 
 func mustTake(t *testing.T, l auth.Limiter, key string, wantWait time.Duration, what string) {
