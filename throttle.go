@@ -51,7 +51,9 @@ type Limiter interface {
 // every Every. A key that is left alone for Burst × Every has its full budget
 // back, so no limit ever locks a key for good.
 type RateLimit struct {
+	// Burst is how many attempts a fresh key has.
 	Burst int
+	// Every is how long it takes to earn one attempt back.
 	Every time.Duration
 }
 
