@@ -204,8 +204,9 @@ func ExampleWithLoginLimits() {
 		req := httptest.NewRequest(http.MethodPost, "/auth/login", strings.NewReader(url.Values{"username": {"dana"}, "password": {pw}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		h.ServeHTTP(rec, req)
+		// Retry-After is in whole seconds: up to 60 here.
 		if ra := rec.Header().Get("Retry-After"); ra != "" {
-			fmt.Println(rec.Code, "Retry-After:", ra)
+			fmt.Println(rec.Code, "with Retry-After")
 		} else {
 			fmt.Println(rec.Code)
 		}
@@ -213,7 +214,7 @@ func ExampleWithLoginLimits() {
 	// Output:
 	// 401
 	// 401
-	// 429 Retry-After: 60
+	// 429 with Retry-After
 }
 
 // Behind a reverse proxy, name the proxy's addresses and the header it
