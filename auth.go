@@ -44,6 +44,12 @@ type Authenticator struct {
 
 	tokens *boundedCache[tokenEntry] // verified access tokens; nil when disabled
 	users  *boundedCache[cachedUser] // user state by ID; nil when disabled
+
+	hashSlots *hashSlots
+	throttle  *loginThrottle
+	// kdf runs argon2id. It is a field so that tests can count derivations
+	// (export_test.go); it is never changed after New.
+	kdf kdf
 }
 
 // tokenEntry is what a verified access token says, remembered until it
@@ -104,7 +110,45 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 		a.users = newBoundedCache[cachedUser](userCacheSize)
 	}
 	a.sessions, _ = store.(SessionStore)
+	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
+	a.kdf = argon2id
+	if a.throttle, err = newLoginThrottle(&cfg, a.signer); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// newLoginThrottle builds the throttle that c describes: the given limiters,
+// or in-memory ones on c's clock.
+func newLoginThrottle(c *config, signer jose.Key) (*loginThrottle, error) {
+	t := &loginThrottle{byName: c.nameLimiter, byAddr: c.addrLimiter, logger: c.logger}
+	if !c.customLimiters {
+		var err error
+		if t.byName, err = memoryLimiter(c.nameLimit, c); err != nil {
+			return nil, err
+		}
+		if t.byAddr, err = memoryLimiter(c.addrLimit, c); err != nil {
+			return nil, err
+		}
+	}
+	// Keys are a MAC under a key derived from the signing key, so that a
+	// shared limiter store holds no usernames or addresses, and instances
+	// sharing the key share the budgets.
+	t.keyMAC = signer.Derive("gatehouse login throttle keys")
+	return t, nil
+}
+
+// memoryLimiter returns an in-memory limiter for l, or nil (no limit) for
+// the zero RateLimit.
+func memoryLimiter(l RateLimit, c *config) (Limiter, error) {
+	if l == (RateLimit{}) {
+		return nil, nil
+	}
+	m, err := NewMemoryLimiter(l, c.limiterKeys, c.clock)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // setKeys checks the configured keys and builds the key set and the JWKS.
@@ -178,6 +222,13 @@ func (c *config) validate() error {
 		return errors.New("auth: logger is nil")
 	case c.errorHandler == nil:
 		return errors.New("auth: error handler is nil")
+	case c.hashConcurrency < 1:
+		return errors.New("auth: hash concurrency must be at least 1")
+	case c.hashWait < 0:
+		return errors.New("auth: hash wait must not be negative")
+	}
+	if err := c.trustedProxy.validate(); err != nil {
+		return err
 	}
 	if err := c.cookie.validate(); err != nil {
 		return err
@@ -207,14 +258,18 @@ func (a *Authenticator) now() time.Time {
 }
 
 // Register creates a user. The username is stored in its canonical form (see
-// [CanonicalUsername]); the password must be 8 to 128 characters. It returns
-// a [*ValidationError] for bad input and an error wrapping [ErrUserExists]
-// when the name is taken. The password is hashed before the store is asked,
-// so a taken name costs the same time as a free one.
+// [CanonicalUsername]); the password must be 8 to 128 characters and pass the
+// password policy ([WithPasswordPolicy]). It returns a [*ValidationError] for
+// bad input, an error wrapping [ErrUserExists] when the name is taken, and
+// [ErrBusy] when no hashing slot came free in time. The password is hashed
+// before the store is asked, so a taken name costs the same time as a free
+// one.
 func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
 	var verr ValidationError
 	name := validateUsername(&verr, username)
-	validatePassword(&verr, "password", password)
+	if err := a.validateNewPassword(ctx, &verr, "password", name, password); err != nil {
+		return nil, err
+	}
 	if err := verr.err(); err != nil {
 		return nil, err
 	}
@@ -223,7 +278,7 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := before(ctx, a.cfg.hooks.BeforeRegister, e); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password, a.cfg.passwordParams)
+	hash, err := a.hash(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -241,8 +296,14 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 // the same cost (one argon2id verification either way), and
 // [ErrUserDisabled] only when the password was right. A hash made with
 // parameters other than the current ones is rewritten on success.
+//
+// Failed attempts are counted per username and per client address (see
+// [WithLoginLimits] and [ContextWithClientAddr]). When either has none left
+// it returns a [*ThrottledError] without checking the password, so the
+// answer is the same whether the password was right or not. It returns
+// [ErrBusy] when no hashing slot came free in time.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
-	u, err := a.authenticate(ctx, username, password)
+	u, err := a.checkPassword(ctx, username, password)
 	if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrUserDisabled) {
 		e := event(ctx, u)
 		if u == nil {
@@ -260,12 +321,28 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 	return u, nil
 }
 
-// authenticate checks the password. On ErrUserDisabled it also returns the
-// user, for the failed-login event.
-func (a *Authenticator) authenticate(ctx context.Context, username, password string) (*User, error) {
+// checkPassword checks the password under the login throttle. On
+// ErrUserDisabled it also returns the user, for the failed-login event.
+func (a *Authenticator) checkPassword(ctx context.Context, username, password string) (*User, error) {
 	name, nameErr := CanonicalUsername(username)
+	if nameErr != nil {
+		name = ""
+	}
+	at, err := a.throttle.admit(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.authenticate(ctx, name, password)
+	at.end(ctx, err)
+	return u, err
+}
+
+// authenticate checks the password of the user with the canonical name
+// (empty for a name that cannot exist), at the cost of exactly one argon2id
+// verification whatever the outcome.
+func (a *Authenticator) authenticate(ctx context.Context, name, password string) (*User, error) {
 	var u *User
-	if nameErr == nil {
+	if name != "" {
 		var err error
 		u, err = a.store.UserByUsername(ctx, name)
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
@@ -274,14 +351,19 @@ func (a *Authenticator) authenticate(ctx context.Context, username, password str
 	}
 	if u == nil {
 		// Spend the same time as a real check, then fail.
-		_, _, _ = verifyPassword(password, a.dummyHash, a.cfg.passwordParams)
+		if _, _, err := a.verify(ctx, password, a.dummyHash); err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
-	ok, rehash, err := verifyPassword(password, u.PasswordHash, a.cfg.passwordParams)
-	if err != nil {
+	ok, rehash, err := a.verify(ctx, password, u.PasswordHash)
+	if errors.Is(err, ErrInvalidHash) {
 		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: stored password hash is unusable",
 			slog.String("user_id", u.ID), slog.String("error", err.Error()))
 		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		return nil, ErrInvalidCredentials
@@ -298,9 +380,14 @@ func (a *Authenticator) authenticate(ctx context.Context, username, password str
 // rehash rewrites u's hash with the current parameters. The write is
 // conditional on the old hash and version, so it can never undo a concurrent
 // password change; failures are logged and otherwise ignored, since the old
-// hash still works.
+// hash still works. It runs only if a hashing slot is free at once: a busy
+// server does it on a later login instead of making this one wait.
 func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
-	hash, err := hashPassword(password, a.cfg.passwordParams)
+	if !a.hashSlots.tryAcquire() {
+		return
+	}
+	hash, err := hashPassword(password, a.cfg.passwordParams, a.kdf)
+	a.hashSlots.release()
 	if err != nil {
 		return
 	}
@@ -463,13 +550,28 @@ func (a *Authenticator) remember(u *User, now time.Time) {
 // increments the token version in the same write, so every token issued
 // before stops working, while tokens issued afterwards work at once. It
 // returns a [*ValidationError] for a new password outside 8 to 128
-// characters, [ErrIncorrectPassword] and [ErrSamePassword].
+// characters or one the password policy rejects, [ErrIncorrectPassword] and
+// [ErrSamePassword]. Wrong current passwords count against the user's
+// login budget like failed logins, and a [*ThrottledError] is returned
+// when it is spent (see [Authenticator.Authenticate]).
 func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current, newPassword string) error {
 	var verr ValidationError
-	validatePassword(&verr, "new_password", newPassword)
+	if err := a.validateNewPassword(ctx, &verr, "new_password", user.Username, newPassword); err != nil {
+		return err
+	}
 	if err := verr.err(); err != nil {
 		return err
 	}
+	at, err := a.throttle.admit(ctx, user.Username)
+	if err != nil {
+		return err
+	}
+	err = a.changePassword(ctx, user, current, newPassword)
+	at.end(ctx, err)
+	return err
+}
+
+func (a *Authenticator) changePassword(ctx context.Context, user *User, current, newPassword string) error {
 	verifiedHash := ""
 	for range maxUpdateAttempts {
 		u, err := a.store.UserByID(ctx, user.ID)
@@ -477,8 +579,11 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 			return a.storeErr("look up user", err)
 		}
 		if u.PasswordHash != verifiedHash {
-			ok, _, err := verifyPassword(current, u.PasswordHash, a.cfg.passwordParams)
-			if err != nil || !ok {
+			ok, _, err := a.verify(ctx, current, u.PasswordHash)
+			switch {
+			case isTransient(err):
+				return err
+			case err != nil || !ok:
 				return ErrIncorrectPassword
 			}
 			verifiedHash = u.PasswordHash
@@ -486,7 +591,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 		if current == newPassword {
 			return ErrSamePassword
 		}
-		hash, err := hashPassword(newPassword, a.cfg.passwordParams)
+		hash, err := a.hash(ctx, newPassword)
 		if err != nil {
 			return err
 		}

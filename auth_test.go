@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,14 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 		{"memory over cap", []auth.Option{auth.WithSecret(testSecret), auth.WithPasswordParams(huge)}, nil},
 		{"nil clock", []auth.Option{auth.WithSecret(testSecret), auth.WithClock(nil)}, nil},
 		{"nil logger", []auth.Option{auth.WithSecret(testSecret), auth.WithLogger(nil)}, nil},
+		{"no hashing slots", []auth.Option{auth.WithSecret(testSecret), auth.WithHashConcurrency(0)}, nil},
+		{"negative hash wait", []auth.Option{auth.WithSecret(testSecret), auth.WithHashWait(-time.Second)}, nil},
+		{"login limit without interval", []auth.Option{auth.WithSecret(testSecret), auth.WithLoginLimits(auth.RateLimit{Burst: 5}, auth.RateLimit{})}, nil},
+		{"negative address burst", []auth.Option{auth.WithSecret(testSecret), auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{Burst: -1, Every: time.Second})}, nil},
+		{"trusted proxy without prefixes", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("X-Forwarded-For")}, nil},
+		{"trusted proxy without header", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("", netip.MustParsePrefix("10.0.0.0/8"))}, nil},
+		{"trusted proxy with a bad header name", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("X Real IP", netip.MustParsePrefix("10.0.0.0/8"))}, nil},
+		{"trusted proxy with an invalid prefix", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("X-Real-IP", netip.Prefix{})}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,6 +174,7 @@ func TestAuthenticate(t *testing.T) {
 	if err := f.a.SetDisabled(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
+	f.clock.Advance(5 * time.Minute) // carol's failed-login budget refills
 	if _, err := f.a.Authenticate(ctx, "carol", "wrong horse"); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Errorf("disabled user, wrong password: %v, want ErrInvalidCredentials", err)
 	}
@@ -277,11 +287,7 @@ func TestChangePasswordInvalidatesTokens(t *testing.T) {
 
 func TestChangePasswordRetriesAfterConcurrentRehash(t *testing.T) {
 	f := newFixture(t)
-	fs := &flakyStore{UserStore: f.store}
-	a, err := auth.New(fs, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(f.clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, a := f.withFlakyStore(t)
 	ctx := context.Background()
 	u, err := a.Register(ctx, "hal", "old-password")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzDecodeJSON(f *testing.F) {
@@ -13,6 +14,8 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`{"Username":1,"password":null} x`))
 	f.Add([]byte(`[[[[[[`))
 	f.Add([]byte("{\"password\":\"\xff\"}"))
+	f.Add([]byte(`{"username":"a\u0000b","password":"\ud800"}`))
+	f.Add([]byte(`{"USERNAME":"x","username":"y","password":"p"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := decodeJSON(bytes.NewReader(body), "username", "password")
 		if err != nil {
@@ -25,10 +28,25 @@ func FuzzDecodeJSON(f *testing.F) {
 		if !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}
-		for k := range got {
-			if k != "username" && k != "password" {
-				t.Fatalf("returned an unwanted field %q", k)
+		// encoding/json, decoding into a map, matches keys exactly, as we
+		// do; with duplicates refused, both must read the same values.
+		var ref map[string]json.RawMessage
+		if err := json.Unmarshal(body, &ref); err != nil {
+			t.Fatalf("accepted %q, which is not an object: %v", body, err)
+		}
+		for _, k := range []string{"username", "password"} {
+			raw, inRef := ref[k]
+			v, inGot := got[k]
+			if inRef != inGot {
+				t.Fatalf("field %q: present %v, but %v for encoding/json", k, inGot, inRef)
 			}
+			var want string
+			if inRef && (json.Unmarshal(raw, &want) != nil || want != v || !utf8.ValidString(v)) {
+				t.Fatalf("field %q = %q, encoding/json reads %s", k, v, raw)
+			}
+		}
+		if len(got) > 2 {
+			t.Fatalf("returned unwanted fields: %v", got)
 		}
 	})
 }

@@ -29,6 +29,18 @@
 // once. An unknown username and a wrong password cost the same time and give
 // the same answer.
 //
+// # Abuse resistance
+//
+// Every argon2id hash runs in one of a few slots ([WithHashConcurrency]), so a
+// burst of logins cannot take more than slots × 64 MiB for hashing; past a
+// short wait ([WithHashWait]) requests get 503 and Retry-After. Failed logins
+// are throttled per username and per client address ([WithLoginLimits],
+// [WithTrustedProxy]), with budgets kept in memory or shared through a
+// [Limiter] such as the one in the redislimit module; a throttled attempt is
+// answered 429 without checking the password. New passwords must pass a
+// [PasswordPolicy], by default [DefaultPasswordPolicy]. SECURITY.md in the
+// module lists what is and is not covered.
+//
 // # Errors
 //
 // Every failure wraps one of the sentinel errors (ErrInvalidCredentials,

@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Sentinel errors. Every error returned by this package, and by conforming
 // stores, wraps one of these; test for them with [errors.Is]. The text of an
@@ -87,6 +90,15 @@ var (
 	// that Gatehouse reserves.
 	ErrReservedClaim = errors.New("auth: claim name is reserved")
 
+	// ErrBusy is returned when every password-hashing slot stayed taken
+	// for the longest wait allowed (see [WithHashConcurrency] and
+	// [WithHashWait]). The handlers answer 503 with Retry-After.
+	ErrBusy = errors.New("auth: too many password hashes in progress")
+
+	// ErrThrottled is matched by [*ThrottledError], returned when a
+	// username or client address has no login attempts left.
+	ErrThrottled = errors.New("auth: too many failed login attempts")
+
 	// ErrWeakSecret is returned by New when no signing key is configured,
 	// and for an HMAC secret that is shorter than 32 bytes or a well-known
 	// placeholder.
@@ -98,3 +110,10 @@ var (
 	// key given as the signing key, or two signing keys.
 	ErrInvalidKey = errors.New("auth: invalid key")
 )
+
+// isTransient reports whether err means "not now" rather than "no": the
+// server was busy, a store could not be reached, or the request ended.
+func isTransient(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

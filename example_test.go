@@ -9,8 +9,10 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/auth"
 	"github.com/gatehouse/auth/memstore"
@@ -151,4 +153,79 @@ func ExampleAuthenticator_Handler() {
 
 func jsonDecode(r io.Reader, v any) error {
 	return json.NewDecoder(r).Decode(v)
+}
+
+// A password policy of your own: the default rules plus words that are
+// easy to guess for this site. Its error text is what the client sees.
+func ExampleWithPasswordPolicy() {
+	policy := func(ctx context.Context, username, password string) error {
+		if err := auth.DefaultPasswordPolicy(ctx, username, password); err != nil {
+			return err
+		}
+		for _, word := range []string{"gatehouse", "acme"} {
+			if strings.Contains(strings.ToLower(password), word) {
+				return errors.New("Password must not contain the name of this site")
+			}
+		}
+		return nil
+	}
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret), auth.WithPasswordPolicy(policy))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, pw := range []string{"Gatehouse2026", "iloveyou", "bob"} {
+		_, err := a.Register(context.Background(), "bob", pw)
+		var verr *auth.ValidationError
+		if errors.As(err, &verr) {
+			fmt.Printf("%s: %s\n", verr.Problems[0].Type, verr.Problems[0].Msg)
+		}
+	}
+	// Output:
+	// password_policy: Password must not contain the name of this site
+	// password_policy: Password is too common, choose a less guessable one
+	// string_too_short: String should have at least 8 characters
+}
+
+// Failed logins are throttled per username and per client address. Here
+// the username's budget is two failures, then one a minute; a throttled
+// attempt gets 429 with Retry-After, even with the right password.
+func ExampleWithLoginLimits() {
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret),
+		auth.WithLoginLimits(auth.RateLimit{Burst: 2, Every: time.Minute}, auth.RateLimit{Burst: 20, Every: 6 * time.Second}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := a.Register(context.Background(), "dana", "correct horse battery"); err != nil {
+		log.Fatal(err)
+	}
+	h := a.Handler()
+	for _, pw := range []string{"wrong horse", "wrong pony", "correct horse battery"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/auth/login", strings.NewReader(url.Values{"username": {"dana"}, "password": {pw}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(rec, req)
+		// Retry-After is in whole seconds: up to 60 here.
+		if ra := rec.Header().Get("Retry-After"); ra != "" {
+			fmt.Println(rec.Code, "with Retry-After")
+		} else {
+			fmt.Println(rec.Code)
+		}
+	}
+	// Output:
+	// 401
+	// 401
+	// 429 with Retry-After
+}
+
+// Behind a reverse proxy, name the proxy's addresses and the header it
+// sets, so that each client is charged to its own address, not the
+// proxy's. Requests from anywhere else are charged to their peer address,
+// whatever headers they carry.
+func ExampleWithTrustedProxy() {
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret),
+		auth.WithTrustedProxy("X-Forwarded-For", netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	http.Handle("/auth/", a.Handler())
 }

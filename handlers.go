@@ -111,7 +111,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return
 	}
-	r = r.WithContext(clientContext(r))
+	r = r.WithContext(h.clientContext(r))
 	if err := rt.serve(w, r); err != nil {
 		h.a.logFailure(r, err)
 		h.a.cfg.errorHandler(w, r, err)
@@ -297,14 +297,25 @@ func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, er
 	return a.verifyAccess(r.Context(), token)
 }
 
-// clientContext records the client's user agent and address, for sessions
-// and hooks.
-func clientContext(r *http.Request) context.Context {
-	ip := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(ip); err == nil {
+// clientContext records the client's address, for the login throttle, and
+// its user agent and address as shown in sessions and hooks. The address is
+// the TCP peer's, or what a trusted proxy says (see [WithTrustedProxy]),
+// unless the context carries one already ([ContextWithClientAddr]).
+func (h *handler) clientContext(r *http.Request) context.Context {
+	ctx := r.Context()
+	addr, ok := ClientAddrFromContext(ctx)
+	if !ok {
+		if addr, ok = h.a.cfg.trustedProxy.clientAddr(r); ok {
+			ctx = ContextWithClientAddr(ctx, addr)
+		}
+	}
+	ip := ""
+	if ok {
+		ip = addr.String()
+	} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		ip = host
 	}
-	return WithClientInfo(r.Context(), r.UserAgent(), ip)
+	return WithClientInfo(ctx, r.UserAgent(), ip)
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {

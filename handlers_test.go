@@ -33,7 +33,16 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 func do(h http.Handler, method, path, contentType, body string, header ...string) response {
+	return doFrom(h, "", method, path, contentType, body, header...)
+}
+
+// doFrom is do for a request from the peer remoteAddr ("" for httptest's
+// default, 192.0.2.1:1234).
+func doFrom(h http.Handler, remoteAddr, method, path, contentType, body string, header ...string) response {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if remoteAddr != "" {
+		req.RemoteAddr = remoteAddr
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -62,6 +62,18 @@ func (f *fixture) login(t testing.TB, name, password string) auth.TokenPair {
 	return p
 }
 
+// withFlakyStore returns an Authenticator on f's store and clock, reached
+// through a flakyStore that the test can make fail.
+func (f *fixture) withFlakyStore(t testing.TB) (*flakyStore, *auth.Authenticator) {
+	t.Helper()
+	fs := &flakyStore{UserStore: f.store}
+	a, err := auth.New(fs, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(f.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, a
+}
+
 // flakyStore wraps a store and can be told to fail every call with an error.
 type flakyStore struct {
 	auth.UserStore

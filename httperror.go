@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gatehouse/auth/internal/httpauth"
 )
@@ -32,6 +34,8 @@ type problem struct {
 	detail string // human-readable "detail" member, the origin design's words
 	// challenge is the WWW-Authenticate value, if any.
 	challenge string
+	// retryAfter is the Retry-After value in seconds, if any.
+	retryAfter int64
 }
 
 const (
@@ -49,7 +53,13 @@ func problemFor(err error) problem {
 		tokenCode = "invalid_grant"
 	}
 	var tooLarge *http.MaxBytesError
+	var throttled *ThrottledError
 	switch {
+	case errors.As(err, &throttled):
+		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: "Too many failed login attempts, retry later",
+			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
+	case errors.Is(err, ErrBusy):
+		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Server busy, retry later", retryAfter: 1}
 	case errors.As(err, &tooLarge):
 		return problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", detail: "Request body too large"}
 	case errors.Is(err, errNotFound):
@@ -95,7 +105,7 @@ func problemFor(err error) problem {
 	case errors.Is(err, ErrRejected):
 		return problem{status: http.StatusForbidden, code: "forbidden", detail: "Forbidden"}
 	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later"}
+		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later", retryAfter: 1}
 	default:
 		return problem{status: http.StatusInternalServerError, code: "server_error", detail: "Internal Server Error"}
 	}
@@ -110,6 +120,9 @@ func problemFor(err error) problem {
 // text is never written. It is the default for [WithErrorHandler].
 func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	p := problemFor(err)
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(p.retryAfter, 10))
+	}
 	var detail any = p.detail
 	if p.status == http.StatusUnprocessableEntity {
 		detail = fieldErrors(err)

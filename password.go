@@ -85,14 +85,26 @@ func (p PasswordParams) checkBounds() error {
 
 var b64 = base64.RawStdEncoding.Strict()
 
+// kdf derives an argon2id key. The Authenticator runs every derivation
+// through one, so that it can bound how many run at once (see hashing.go).
+type kdf func(password string, salt []byte, p PasswordParams) ([]byte, error)
+
+// argon2id is the kdf that does the work, unbounded.
+func argon2id(password string, salt []byte, p PasswordParams) ([]byte, error) {
+	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLength), nil
+}
+
 // hashPassword derives a new argon2id hash of password with a fresh random
 // salt and encodes it as a PHC string.
-func hashPassword(password string, p PasswordParams) (string, error) {
+func hashPassword(password string, p PasswordParams, derive kdf) (string, error) {
 	salt := make([]byte, p.SaltLength)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: read random salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLength)
+	key, err := derive(password, salt, p)
+	if err != nil {
+		return "", err
+	}
 	return encodePHC(p, salt, key), nil
 }
 
@@ -113,6 +125,11 @@ func decodePHC(encoded string) (p PasswordParams, salt, key []byte, err error) {
 	}
 	if len(encoded) > maxPHCLength {
 		return bad("too long")
+	}
+	// encoding/base64 skips CR and LF even in strict mode; refuse them so
+	// that a hash has one spelling only.
+	if strings.ContainsAny(encoded, "\r\n") {
+		return bad("line break")
 	}
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[0] != "" {
@@ -166,13 +183,16 @@ func decodePHC(encoded string) (p PasswordParams, salt, key []byte, err error) {
 // verifyPassword reports whether password matches the PHC string encoded.
 // needsRehash is true when the match succeeded but the hash was made with
 // parameters other than current. A malformed hash is an error wrapping
-// ErrInvalidHash, never a panic.
-func verifyPassword(password, encoded string, current PasswordParams) (ok, needsRehash bool, err error) {
+// ErrInvalidHash, never a panic; an error from derive is passed on.
+func verifyPassword(password, encoded string, current PasswordParams, derive kdf) (ok, needsRehash bool, err error) {
 	p, salt, key, err := decodePHC(encoded)
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLength)
+	got, err := derive(password, salt, p)
+	if err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false, nil
 	}

@@ -38,14 +38,14 @@ func TestArgon2CFFIVectors(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			pw, _ := base64.StdEncoding.DecodeString(v.PasswordB64)
 			wrong, _ := base64.StdEncoding.DecodeString(v.WrongPassword)
-			ok, rehash, err := verifyPassword(string(pw), v.Hash, DefaultPasswordParams())
+			ok, rehash, err := verifyPassword(string(pw), v.Hash, DefaultPasswordParams(), argon2id)
 			if err != nil || !ok {
 				t.Fatalf("verify(right) = %v, %v", ok, err)
 			}
 			if wantRehash := !strings.HasPrefix(v.Hash, "$argon2id$v=19$m=65536,t=3,p=4$"); rehash != wantRehash {
 				t.Errorf("needsRehash = %v, want %v", rehash, wantRehash)
 			}
-			if ok, _, err := verifyPassword(string(wrong), v.Hash, DefaultPasswordParams()); ok || err != nil {
+			if ok, _, err := verifyPassword(string(wrong), v.Hash, DefaultPasswordParams(), argon2id); ok || err != nil {
 				t.Errorf("verify(wrong) = %v, %v", ok, err)
 			}
 		})
@@ -55,22 +55,22 @@ func TestArgon2CFFIVectors(t *testing.T) {
 func TestHashRoundTrip(t *testing.T) {
 	p := PasswordParams{Memory: 64, Time: 1, Threads: 1, SaltLength: 16, KeyLength: 32}
 	for _, pw := range []string{"password", "pässwörd-日本語-🔑", "nul\x00inside", strings.Repeat("x", 1000)} {
-		h, err := hashPassword(pw, p)
+		h, err := hashPassword(pw, p, argon2id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Contains(h, "=$") || strings.HasSuffix(h, "=") {
 			t.Errorf("hash %q is not an unpadded PHC string", h)
 		}
-		if ok, rehash, err := verifyPassword(pw, h, p); !ok || rehash || err != nil {
+		if ok, rehash, err := verifyPassword(pw, h, p, argon2id); !ok || rehash || err != nil {
 			t.Errorf("verify own hash = %v, %v, %v", ok, rehash, err)
 		}
-		if ok, _, _ := verifyPassword(pw[:len(pw)-1], h, p); ok {
+		if ok, _, _ := verifyPassword(pw[:len(pw)-1], h, p, argon2id); ok {
 			t.Errorf("a shorter password verified")
 		}
 	}
-	h1, _ := hashPassword("same", p)
-	h2, _ := hashPassword("same", p)
+	h1, _ := hashPassword("same", p, argon2id)
+	h2, _ := hashPassword("same", p, argon2id)
 	if h1 == h2 {
 		t.Error("two hashes of one password are equal: salt is not random")
 	}
@@ -112,13 +112,15 @@ func TestDecodePHCRejectsBadHashes(t *testing.T) {
 		"no leading $":     good[1:],
 		"huge salt":        "$argon2id$v=19$m=64,t=1,p=1$" + strings.Repeat("A", 3000) + "$" + key,
 		"huge string":      good + strings.Repeat("A", 5000),
+		"newline in key":   "$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key[:10] + "\n" + key[10:],
+		"CRLF in salt":     "$argon2id$v=19$m=64,t=1,p=1$" + salt[:4] + "\r\n" + salt[4:] + "$" + key,
 	}
 	for name, h := range bad {
 		t.Run(name, func(t *testing.T) {
 			if _, _, _, err := decodePHC(h); !errors.Is(err, ErrInvalidHash) {
 				t.Fatalf("decodePHC = %v, want ErrInvalidHash", err)
 			}
-			ok, _, err := verifyPassword("password", h, DefaultPasswordParams())
+			ok, _, err := verifyPassword("password", h, DefaultPasswordParams(), argon2id)
 			if ok || !errors.Is(err, ErrInvalidHash) {
 				t.Fatalf("verifyPassword = %v, %v", ok, err)
 			}

@@ -62,7 +62,7 @@ func WriteError(w http.ResponseWriter, status int, code string, detail any, chal
 	if challenge != "" {
 		h.Set("WWW-Authenticate", challenge)
 	}
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", "1")
 	}
 	h.Set("Cache-Control", "no-store")

@@ -9,7 +9,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -276,3 +278,31 @@ func (s *Set) Lookup(kid string) (Key, error) {
 
 // Algorithms returns the algorithms of the set's keys, each once.
 func (s *Set) Algorithms() []string { return append([]string(nil), s.algs...) }
+
+// Derive returns a 32-byte secret for another purpose, named by label,
+// derived from the key's signing material: HMAC-SHA256 under the HMAC
+// secret, the Ed25519 seed, or the ECDSA or RSA private scalar. Instances
+// that share a signing key derive the same secret; nobody else can. It
+// returns nil for a key that cannot sign.
+func (k Key) Derive(label string) []byte {
+	var material []byte
+	switch s := k.sign().(type) {
+	case []byte:
+		material = s
+	case ed25519.PrivateKey:
+		material = s.Seed()
+	case *ecdsa.PrivateKey:
+		b, err := s.Bytes()
+		if err != nil {
+			return nil
+		}
+		material = b
+	case *rsa.PrivateKey:
+		material = s.D.Bytes()
+	default:
+		return nil
+	}
+	m := hmac.New(sha256.New, material)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}

@@ -1,0 +1,416 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/limitertest"
+)
+
+func TestMemoryLimiterConformance(t *testing.T) {
+	limitertest.Run(t, func(t *testing.T, limit auth.RateLimit, now func() time.Time) auth.Limiter {
+		l, err := auth.NewMemoryLimiter(limit, 1000, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}
+
+func TestMemoryLimiterIsBounded(t *testing.T) {
+	clock := newClock()
+	l, err := auth.NewMemoryLimiter(auth.RateLimit{Burst: 2, Every: time.Minute}, 100, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 1000 {
+		if wait, err := l.Take(ctx, fmt.Sprint("k", i)); wait != 0 || err != nil {
+			t.Fatalf("Take(k%d) = %v, %v", i, wait, err)
+		}
+	}
+	if n := l.Len(); n != 100 {
+		t.Errorf("holds %d keys, want the cap, 100", n)
+	}
+	// The most recent keys were kept; the oldest were forgotten.
+	if wait, _ := l.Take(ctx, "k999"); wait != 0 {
+		t.Errorf("second take of a kept key was refused")
+	}
+	if wait, _ := l.Take(ctx, "k999"); wait == 0 {
+		t.Errorf("kept key lost its state")
+	}
+	// Keys whose budget has refilled hold nothing and are dropped as new
+	// keys arrive.
+	clock.Advance(time.Hour)
+	for i := range 10 {
+		_, _ = l.Take(ctx, fmt.Sprint("new", i))
+	}
+	if n := l.Len(); n != 10 {
+		t.Errorf("after every budget refilled: %d keys, want only the 10 new ones", n)
+	}
+	// Refunding and resetting drop keys that are full again.
+	_ = l.Refund(ctx, "new0")
+	_ = l.Reset(ctx, "new1")
+	if n := l.Len(); n != 8 {
+		t.Errorf("after a refund and a reset: %d keys, want 8", n)
+	}
+}
+
+func TestNewMemoryLimiterRejectsBadLimits(t *testing.T) {
+	for _, tc := range []struct {
+		limit auth.RateLimit
+		keys  int
+	}{
+		{auth.RateLimit{}, 10},
+		{auth.RateLimit{Burst: 5}, 10},
+		{auth.RateLimit{Every: time.Second}, 10},
+		{auth.RateLimit{Burst: -1, Every: time.Second}, 10},
+		{auth.RateLimit{Burst: 1 << 30, Every: time.Hour}, 10},
+		{auth.RateLimit{Burst: 5, Every: time.Second}, 0},
+	} {
+		if _, err := auth.NewMemoryLimiter(tc.limit, tc.keys, nil); err == nil {
+			t.Errorf("NewMemoryLimiter(%+v, %d) succeeded", tc.limit, tc.keys)
+		}
+	}
+}
+
+// wantThrottled checks for a *ThrottledError with the given wait.
+func wantThrottled(t *testing.T, err error, wait time.Duration) {
+	t.Helper()
+	var te *auth.ThrottledError
+	if !errors.As(err, &te) || !errors.Is(err, auth.ErrThrottled) {
+		t.Fatalf("err = %v, want a ThrottledError", err)
+	}
+	if te.RetryAfter != wait {
+		t.Errorf("RetryAfter = %v, want %v", te.RetryAfter, wait)
+	}
+}
+
+func TestLoginThrottlePerUsername(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.register(t, "tess", "password-1")
+	for i := range 5 {
+		if _, err := f.a.Login(ctx, "tess", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	// Throttled: the right password gets the same answer, and no argon2id
+	// work is done for it.
+	probe := auth.ProbeHashes(f.a)
+	for _, spelling := range []string{"tess", "TESS", "ｔｅｓｓ"} {
+		_, err := f.a.Login(ctx, spelling, "password-1")
+		wantThrottled(t, err, time.Minute)
+	}
+	if _, err := f.a.Login(ctx, "tess", "wrong-password"); !errors.Is(err, auth.ErrThrottled) {
+		t.Errorf("wrong password while throttled: %v", err)
+	}
+	if n := probe.Count(); n != 0 {
+		t.Errorf("throttled attempts ran %d derivations", n)
+	}
+	// Other names are not affected.
+	f.register(t, "tom", "password-1")
+	f.login(t, "tom", "password-1")
+
+	// One attempt a minute, and a success clears the failures.
+	f.clock.Advance(30 * time.Second)
+	_, err := f.a.Login(ctx, "tess", "password-1")
+	wantThrottled(t, err, 30*time.Second)
+	f.clock.Advance(30 * time.Second)
+	f.login(t, "tess", "password-1")
+	for i := range 5 {
+		if _, err := f.a.Login(ctx, "tess", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d after a success: %v", i+1, err)
+		}
+	}
+	// Never for good: left alone, the whole burst comes back.
+	f.clock.Advance(5 * time.Minute)
+	for i := range 5 {
+		if _, err := f.a.Login(ctx, "tess", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d after five minutes: %v", i+1, err)
+		}
+	}
+	f.clock.Advance(time.Minute)
+	f.login(t, "tess", "password-1")
+}
+
+// Unknown names are throttled exactly like real ones, so the throttle is
+// no way to find out which names exist.
+func TestLoginThrottleUnknownUser(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for range 5 {
+		if _, err := f.a.Login(ctx, "nobody", "password-1"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.a.Login(ctx, "nobody", "password-1")
+	wantThrottled(t, err, time.Minute)
+}
+
+func TestLoginThrottlePerAddress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	from := func(addr string) context.Context {
+		return auth.ContextWithClientAddr(ctx, netip.MustParseAddr(addr))
+	}
+	for i := range 30 {
+		f.register(t, fmt.Sprint("user", i), "password-1")
+	}
+	// Successes cost nothing, from one address as from many.
+	for i := range 50 {
+		if _, err := f.a.Login(from("203.0.113.7"), fmt.Sprint("user", i%30), "password-1"); err != nil {
+			t.Fatalf("success %d: %v", i, err)
+		}
+	}
+	// Twenty failures spread over names, then the address is throttled
+	// for every name.
+	for i := range 20 {
+		if _, err := f.a.Login(from("203.0.113.7"), fmt.Sprint("user", i), "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	_, err := f.a.Login(from("203.0.113.7"), "user25", "password-1")
+	wantThrottled(t, err, 6*time.Second)
+	// The name's budget was given back, not spent, by the refused attempt.
+	f.login(t, "user25", "password-1")
+	// Another address is not affected; IPv4-mapped IPv6 is the same client.
+	if _, err := f.a.Login(from("203.0.113.8"), "user26", "password-1"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	if _, err := f.a.Login(from("::ffff:203.0.113.7"), "user26", "password-1"); !errors.Is(err, auth.ErrThrottled) {
+		t.Errorf("IPv4-mapped form of a throttled address: %v", err)
+	}
+	f.clock.Advance(6 * time.Second)
+	if _, err := f.a.Login(from("203.0.113.7"), "user26", "password-1"); err != nil {
+		t.Errorf("six seconds later: %v", err)
+	}
+}
+
+// An IPv6 client is charged per /64, since it commonly holds all of one.
+func TestLoginThrottleIPv6Prefix(t *testing.T) {
+	f := newFixture(t, auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{Burst: 2, Every: time.Minute}))
+	ctx := context.Background()
+	from := func(addr string) context.Context {
+		return auth.ContextWithClientAddr(ctx, netip.MustParseAddr(addr))
+	}
+	_, _ = f.a.Login(from("2001:db8:1:2::1"), "nobody", "password-1")
+	_, _ = f.a.Login(from("2001:db8:1:2:ffff::9"), "nobody", "password-1")
+	if _, err := f.a.Login(from("2001:db8:1:2:aaaa::1%eth0"), "nobody", "password-1"); !errors.Is(err, auth.ErrThrottled) {
+		t.Errorf("same /64: %v, want throttled", err)
+	}
+	if _, err := f.a.Login(from("2001:db8:1:3::1"), "nobody", "password-1"); !errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Errorf("another /64: %v, want invalid credentials", err)
+	}
+}
+
+func TestChangePasswordCountsAgainstTheLoginBudget(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u := f.register(t, "sven", "password-1")
+	for range 5 {
+		if err := f.a.ChangePassword(ctx, u, "password-x", "password-2"); !errors.Is(err, auth.ErrIncorrectPassword) {
+			t.Fatal(err)
+		}
+	}
+	wantThrottled(t, f.a.ChangePassword(ctx, u, "password-1", "password-2"), time.Minute)
+	_, err := f.a.Login(ctx, "sven", "password-1")
+	wantThrottled(t, err, time.Minute)
+	f.clock.Advance(time.Minute)
+	if err := f.a.ChangePassword(ctx, u, "password-1", "password-2"); err != nil {
+		t.Fatalf("a minute later: %v", err)
+	}
+}
+
+// An attempt that never checked a password (store down, server busy) is not
+// charged to anyone.
+func TestThrottleRefundsAttemptsThatDidNotHappen(t *testing.T) {
+	f := newFixture(t)
+	fs, a := f.withFlakyStore(t)
+	ctx := auth.ContextWithClientAddr(context.Background(), netip.MustParseAddr("198.51.100.1"))
+	if _, err := a.Register(ctx, "rita", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	fs.setErr(errDown)
+	for range 30 {
+		if _, err := a.Login(ctx, "rita", "wrong-password"); !errors.Is(err, auth.ErrUnavailable) {
+			t.Fatalf("store down: %v", err)
+		}
+	}
+	fs.setErr(nil)
+	for i := range 5 {
+		if _, err := a.Login(ctx, "rita", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d after the outage: %v", i+1, err)
+		}
+	}
+}
+
+// failingLimiter is a Limiter whose store is down.
+type failingLimiter struct{}
+
+func (failingLimiter) Take(context.Context, string) (time.Duration, error) {
+	return 0, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+}
+func (failingLimiter) Refund(context.Context, string) error { return nil }
+func (failingLimiter) Reset(context.Context, string) error  { return nil }
+
+func TestBrokenLimiterFailsClosed(t *testing.T) {
+	f := newFixture(t, auth.WithLoginLimiters(failingLimiter{}, nil))
+	f.register(t, "quin", "password-1")
+	probe := auth.ProbeHashes(f.a)
+	_, err := f.a.Login(context.Background(), "quin", "password-1")
+	if !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("Login = %v, want ErrUnavailable", err)
+	}
+	if probe.Count() != 0 {
+		t.Error("a password was checked without the limiter's consent")
+	}
+	r := loginForm(f.a.Handler(), "quin", "password-1")
+	wantError(t, r, http.StatusServiceUnavailable, "Service temporarily unavailable, retry later", "temporarily_unavailable")
+}
+
+func TestThrottleCanBeTurnedOff(t *testing.T) {
+	for name, opt := range map[string]auth.Option{
+		"zero limits":  auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{}),
+		"nil limiters": auth.WithLoginLimiters(nil, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, opt)
+			ctx := auth.ContextWithClientAddr(context.Background(), netip.MustParseAddr("192.0.2.9"))
+			for range 30 {
+				if _, err := f.a.Login(ctx, "nobody", "password-1"); !errors.Is(err, auth.ErrInvalidCredentials) {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// The limiters are shared by all instances that get the same one, which
+// is what the redislimit module relies on.
+func TestSharedLimiterSharesTheBudget(t *testing.T) {
+	clock := newClock()
+	l, err := auth.NewMemoryLimiter(auth.RateLimit{Burst: 4, Every: time.Minute}, 100, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1 := newFixture(t, auth.WithLoginLimiters(l, l)).a
+	a2 := newFixture(t, auth.WithLoginLimiters(l, l)).a
+	ctx := context.Background()
+	for _, a := range []*auth.Authenticator{a1, a2, a1, a2} {
+		if _, err := a.Login(ctx, "nobody", "password-1"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []*auth.Authenticator{a1, a2} {
+		if _, err := a.Login(ctx, "nobody", "password-1"); !errors.Is(err, auth.ErrThrottled) {
+			t.Errorf("fifth failure across instances: %v", err)
+		}
+	}
+}
+
+// Concurrent guesses cannot slip past the limit: attempts are taken before
+// the password is checked.
+func TestConcurrentGuessesStayWithinTheBurst(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "pia", "password-1")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked := 0
+	for range 40 {
+		wg.Go(func() {
+			_, err := f.a.Login(context.Background(), "pia", "wrong-password")
+			if errors.Is(err, auth.ErrInvalidCredentials) {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if checked != 5 {
+		t.Errorf("%d of 40 concurrent guesses were checked, want 5", checked)
+	}
+}
+
+func loginFrom(h http.Handler, remoteAddr, user, pass string, header ...string) response {
+	return doFrom(h, remoteAddr, http.MethodPost, "/auth/login", ctForm, url.Values{"username": {user}, "password": {pass}}.Encode(), header...)
+}
+
+func TestThrottledLoginEndpoint(t *testing.T) {
+	f := newFixture(t)
+	h := f.a.Handler()
+	f.register(t, "olaf", "password-1")
+	for range 5 {
+		wantError(t, loginForm(h, "olaf", "password-2"), http.StatusUnauthorized, "Invalid username or password", "invalid_grant")
+	}
+	right := loginForm(h, "olaf", "password-1")
+	wrong := loginForm(h, "olaf", "password-2")
+	wantError(t, right, http.StatusTooManyRequests, "Too many failed login attempts, retry later", "too_many_attempts")
+	if string(right.body) != string(wrong.body) || right.header.Get("Retry-After") != "60" || wrong.header.Get("Retry-After") != "60" {
+		t.Errorf("throttled answers differ or lack Retry-After: %q %q, %q %q",
+			right.body, right.header.Get("Retry-After"), wrong.body, wrong.header.Get("Retry-After"))
+	}
+	f.clock.Advance(59500 * time.Millisecond)
+	if r := loginForm(h, "olaf", "password-1"); r.header.Get("Retry-After") != "1" {
+		t.Errorf("half a second left: Retry-After %q, want it rounded up to 1", r.header.Get("Retry-After"))
+	}
+	f.clock.Advance(500 * time.Millisecond)
+	p := tokensOf(t, loginForm(h, "olaf", "password-1"))
+
+	for range 5 {
+		wantError(t, postJSON(h, "/auth/change-password", `{"current_password":"password-x","new_password":"password-2"}`, bearer(p.AccessToken)...),
+			http.StatusBadRequest, "Current password is incorrect", "incorrect_password")
+	}
+	wantError(t, postJSON(h, "/auth/change-password", `{"current_password":"password-1","new_password":"password-2"}`, bearer(p.AccessToken)...),
+		http.StatusTooManyRequests, "Too many failed login attempts, retry later", "too_many_attempts")
+}
+
+// The handler charges the peer address, and believes a forwarding header
+// only from a trusted proxy.
+func TestHandlerChargesTheClientAddress(t *testing.T) {
+	proxies := auth.WithTrustedProxy("x-forwarded-for", netip.MustParsePrefix("10.0.0.0/8"))
+	f := newFixture(t, proxies, auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{Burst: 3, Every: time.Minute}))
+	h := f.a.Handler()
+	fail := func(remote string, header ...string) int {
+		return loginFrom(h, remote, "nobody", "password-1", header...).status
+	}
+	// A direct client cannot dodge its budget with a made-up header.
+	for i := range 3 {
+		if s := fail("198.51.100.5:4000", "X-Forwarded-For", fmt.Sprint("192.0.2.", i)); s != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, s)
+		}
+	}
+	if s := fail("198.51.100.5:4001", "X-Forwarded-For", "192.0.2.99"); s != http.StatusTooManyRequests {
+		t.Errorf("spoofed header from an untrusted peer: %d, want 429", s)
+	}
+	// Behind the proxy, each client has its own budget...
+	for i := range 3 {
+		if s := fail("10.1.1.1:80", "X-Forwarded-For", "1.2.3.4, 203.0.113.10, 10.2.2.2"); s != http.StatusUnauthorized {
+			t.Fatalf("proxied failure %d: %d", i+1, s)
+		}
+	}
+	// ...and what the client wrote to the left of its real address does
+	// not change which budget is charged.
+	if s := fail("10.1.1.1:80", "X-Forwarded-For", "9.9.9.9, 203.0.113.10"); s != http.StatusTooManyRequests {
+		t.Errorf("same client, other spoofed prefix: %d, want 429", s)
+	}
+	if s := fail("10.1.1.1:80", "X-Forwarded-For", "203.0.113.11"); s != http.StatusUnauthorized {
+		t.Errorf("another client behind the proxy: %d, want 401", s)
+	}
+	// An address the application set first is used as it is.
+	preset := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(auth.ContextWithClientAddr(r.Context(), netip.MustParseAddr("198.51.100.5"))))
+	})
+	if s := loginFrom(preset, "10.1.1.1:80", "nobody", "password-1", "X-Forwarded-For", "203.0.113.12").status; s != http.StatusTooManyRequests {
+		t.Errorf("address set by the application: %d, want 429 (198.51.100.5 is spent)", s)
+	}
+}
