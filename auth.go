@@ -476,16 +476,17 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 // It is the check the middleware runs on every request, and it is fast for a
 // token seen before: see [WithTokenCacheSize] and [WithUserCacheTTL].
 func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
-	v, err := a.verifyAccess(ctx, token)
+	uc, err := a.verifyAccess(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return &v.user, nil
+	return &uc.v.user, nil
 }
 
-// verifyAccess checks an access token and returns, in one allocation, the
-// caller's own copy of its user and the token's session ID.
-func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*authenticated, error) {
+// verifyAccess checks an access token and returns, in one allocation, a
+// context derived from ctx that carries the caller's own copy of the user
+// and the token's session ID.
+func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userContext, error) {
 	now := a.cfg.clock()
 	e, ok := a.tokens.get(token)
 	if !ok || !now.Before(e.expires) {
@@ -502,19 +503,19 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*authen
 		}
 		a.tokens.put(token, e)
 	}
-	v := &authenticated{sessionID: e.sessionID, claims: e.claims}
-	err := a.currentUser(ctx, e.userID, now, &v.user)
+	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims}}
+	err := a.currentUser(ctx, e.userID, now, &uc.v.user)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
 		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
 	case err != nil:
 		return nil, a.storeErr("look up user", err)
-	case v.user.Disabled:
+	case uc.v.user.Disabled:
 		return nil, ErrUserDisabled
-	case v.user.TokenVersion != e.version:
+	case uc.v.user.TokenVersion != e.version:
 		return nil, ErrTokenInvalidated
 	}
-	return v, nil
+	return uc, nil
 }
 
 // currentUser reads the user with the given ID into dst: from the user

@@ -18,8 +18,22 @@ type authenticated struct {
 	claims    map[string]any // shared, read-only: ClaimsFromContext copies
 }
 
-func withUser(ctx context.Context, v *authenticated) context.Context {
-	return context.WithValue(ctx, userKey{}, v)
+// userContext is a request context that carries the authenticated user.
+// It is one allocation for the context and the value together, which
+// context.WithValue around a separate struct would make two: this sits on
+// the path of every protected request.
+type userContext struct {
+	context.Context
+	v authenticated
+}
+
+// Value returns the authenticated user for userKey and defers to the parent
+// for every other key.
+func (c *userContext) Value(key any) any {
+	if _, ok := key.(userKey); ok {
+		return &c.v
+	}
+	return c.Context.Value(key)
 }
 
 // UserFromContext returns the user that [Authenticator.Middleware] or

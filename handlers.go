@@ -290,6 +290,16 @@ func bearerToken(r *http.Request) (string, error) {
 // authenticateRequest returns the user of the request's bearer token and
 // the token's session ID.
 func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
+	uc, err := a.userContext(r)
+	if err != nil {
+		return nil, err
+	}
+	return &uc.v, nil
+}
+
+// userContext returns the request's context with the user of its bearer
+// token.
+func (a *Authenticator) userContext(r *http.Request) (*userContext, error) {
 	token, err := bearerToken(r)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ func (a *Authenticator) OptionalMiddleware(next http.Handler) http.Handler {
 
 func (a *Authenticator) middleware(next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, err := a.authenticateRequest(r)
+		uc, err := a.userContext(r)
 		if err != nil {
 			if optional && errors.Is(err, ErrNoToken) && len(r.Header.Values("Authorization")) == 0 {
 				next.ServeHTTP(w, r)
@@ -39,7 +39,7 @@ func (a *Authenticator) middleware(next http.Handler, optional bool) http.Handle
 			a.cfg.errorHandler(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(withUser(r.Context(), v)))
+		next.ServeHTTP(w, r.WithContext(uc))
 	})
 }
 
