@@ -42,8 +42,10 @@ type Authenticator struct {
 	jwks      []byte // nil without asymmetric keys
 	dummyHash string
 
-	tokens *boundedCache[tokenEntry] // verified access tokens; nil when disabled
-	users  *boundedCache[cachedUser] // user state by ID; nil when disabled
+	// Caches hold pointers to entries that are never modified after
+	// insertion, so a hit copies nothing but what the request keeps.
+	tokens *boundedCache[*tokenEntry] // verified access tokens; nil when disabled
+	users  *boundedCache[*cachedUser] // user state by ID; nil when disabled
 
 	hashSlots *hashSlots
 	throttle  *loginThrottle
@@ -105,9 +107,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	}
 	a.dummyHash = dummy
 	a.parser = newParser(&cfg, a.keys.Algorithms())
-	a.tokens = newBoundedCache[tokenEntry](cfg.tokenCacheSize)
+	a.tokens = newBoundedCache[*tokenEntry](cfg.tokenCacheSize)
 	if cfg.userCacheTTL > 0 {
-		a.users = newBoundedCache[cachedUser](userCacheSize)
+		a.users = newBoundedCache[*cachedUser](userCacheSize)
 	}
 	a.sessions, _ = store.(SessionStore)
 	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
@@ -497,7 +499,7 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 			}
 			return nil, err
 		}
-		e = tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
 		if a.cfg.claims != nil {
 			e.claims = appClaims(token)
 		}
@@ -542,7 +544,7 @@ func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Tim
 // version stays: a read that raced with this instance's own write must not
 // bring back the state from before it.
 func (a *Authenticator) remember(u *User, now time.Time) {
-	a.users.putUnless(u.ID, cachedUser{user: *u, fetched: now}, func(old cachedUser) bool {
+	a.users.putUnless(u.ID, &cachedUser{user: *u, fetched: now}, func(old *cachedUser) bool {
 		return old.user.TokenVersion > u.TokenVersion
 	})
 }

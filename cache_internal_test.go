@@ -33,7 +33,7 @@ func TestBoundedCacheStaysBounded(t *testing.T) {
 }
 
 func TestRememberKeepsNewerVersion(t *testing.T) {
-	a := &Authenticator{cfg: config{userCacheTTL: time.Second}, users: newBoundedCache[cachedUser](16)}
+	a := &Authenticator{cfg: config{userCacheTTL: time.Second}, users: newBoundedCache[*cachedUser](16)}
 	now := time.Now()
 	a.remember(&User{ID: "u", TokenVersion: 2, Disabled: true}, now)
 	// A read that started before the write lands after it.
