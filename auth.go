@@ -61,7 +61,7 @@ type tokenEntry struct {
 	sessionID string
 	version   int64
 	expires   time.Time
-	claims    map[string]any // application claims; read-only
+	claims    []byte // application claims as a JSON object; read-only
 }
 
 // cachedUser is a user as read from the store at fetched.
@@ -506,7 +506,14 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 		a.tokens.put(token, e)
 	}
 	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims}}
-	err := a.currentUser(ctx, e.userID, now, &uc.v.user)
+	cached, err := a.currentUser(ctx, e.userID, now, &uc.v.user)
+	if err == nil && cached && uc.v.user.TokenVersion < e.version {
+		// The token is newer than what this instance remembers: another
+		// instance changed the user (a password change, logout-all) and
+		// then issued it. Ask the store rather than refuse a fresh token.
+		a.users.remove(e.userID)
+		_, err = a.currentUser(ctx, e.userID, now, &uc.v.user)
+	}
 	switch {
 	case errors.Is(err, ErrUserNotFound):
 		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
@@ -521,23 +528,23 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 }
 
 // currentUser reads the user with the given ID into dst: from the user
-// cache when the entry is younger than the cache TTL, from the store
-// otherwise.
-func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time, dst *User) error {
+// cache when the entry is younger than the cache TTL (cached is then true),
+// from the store otherwise.
+func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time, dst *User) (cached bool, err error) {
 	if cu, ok := a.users.get(id); ok && now.Sub(cu.fetched) < a.cfg.userCacheTTL {
 		*dst = cu.user
-		return nil
+		return true, nil
 	}
 	u, err := a.store.UserByID(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrUserNotFound) {
 			a.users.remove(id)
 		}
-		return err
+		return false, err
 	}
 	a.remember(u, now)
 	*dst = *u
-	return nil
+	return false, nil
 }
 
 // remember caches u as read or written at now. An entry with a higher token

@@ -148,3 +148,45 @@ func TestNewRejectsBadCacheOptions(t *testing.T) {
 		}
 	}
 }
+
+// A token issued by one instance right after it changed the user must work
+// at once on the others, whose cache still holds the user's older state.
+func TestFreshTokenAcceptedOnOtherInstance(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change func(a *auth.Authenticator, u *auth.User) error
+	}{
+		{"password change", func(a *auth.Authenticator, u *auth.User) error {
+			return a.ChangePassword(ctx, u, "password-1", "password-2")
+		}},
+		{"logout-all", func(a *auth.Authenticator, u *auth.User) error { return a.LogoutAll(ctx, u.ID) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a1, a2, _ := twoInstances(t, auth.WithUserCacheTTL(10*time.Second))
+			u, _ := a1.Register(ctx, "walt", "password-1")
+			old, _ := a1.Login(ctx, "walt", "password-1")
+			if _, err := a2.VerifyAccessToken(ctx, old.AccessToken); err != nil { // a2 caches version 1
+				t.Fatal(err)
+			}
+			if err := tc.change(a1, u); err != nil {
+				t.Fatal(err)
+			}
+			password := "password-1"
+			if tc.name == "password change" {
+				password = "password-2"
+			}
+			fresh, err := a1.Login(ctx, "walt", password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a2.VerifyAccessToken(ctx, fresh.AccessToken); err != nil {
+				t.Fatalf("the other instance refused a token issued after the change: %v", err)
+			}
+			// Having looked, it now refuses the old one at once.
+			if _, err := a2.VerifyAccessToken(ctx, old.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("old token on the other instance: %v", err)
+			}
+		})
+	}
+}

@@ -77,3 +77,27 @@ func TestNoClaimsWithoutOption(t *testing.T) {
 		t.Fatal("ClaimsFromContext reported claims without WithClaims")
 	}
 }
+
+func TestClaimsFromContextIsADeepCopy(t *testing.T) {
+	f := newFixture(t, auth.WithClaims(func(context.Context, *auth.User) (map[string]any, error) {
+		return map[string]any{"roles": []string{"user"}, "org": map[string]any{"id": "o1"}}, nil
+	}))
+	f.register(t, "lena", "password-1")
+	p := f.login(t, "lena", "password-1")
+	var seen []string
+	h := f.a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := auth.ClaimsFromContext(r.Context())
+		roles := c["roles"].([]any)
+		seen = append(seen, fmt.Sprint(roles[0], " ", c["org"].(map[string]any)["id"]))
+		roles[0] = "admin" // a handler normalizing in place
+		c["org"].(map[string]any)["id"] = "o2"
+	}))
+	for range 3 {
+		do(h, http.MethodGet, "/", "", "", bearer(p.AccessToken)...)
+	}
+	for _, s := range seen {
+		if s != "user o1" {
+			t.Fatalf("claims seen by successive requests: %v", seen)
+		}
+	}
+}

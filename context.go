@@ -2,7 +2,7 @@ package auth
 
 import (
 	"context"
-	"maps"
+	"encoding/json"
 	"net/netip"
 )
 
@@ -15,7 +15,7 @@ type userKey struct{}
 type authenticated struct {
 	user      User
 	sessionID string
-	claims    map[string]any // shared, read-only: ClaimsFromContext copies
+	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
 }
 
 // userContext is a request context that carries the authenticated user.
@@ -67,7 +67,10 @@ func ClaimsFromContext(ctx context.Context) (claims map[string]any, ok bool) {
 	if v == nil || len(v.claims) == 0 {
 		return nil, false
 	}
-	return maps.Clone(v.claims), true
+	if json.Unmarshal(v.claims, &claims) != nil {
+		return nil, false
+	}
+	return claims, true
 }
 
 // clientAddrKey is the context key for the client's address.

@@ -132,9 +132,10 @@ func (a *Authenticator) parse(token, wantType string) (*jose.Claims, error) {
 	}
 }
 
-// appClaims returns the application claims of a verified token: every
-// claim that is not reserved, or nil when there are none.
-func appClaims(token string) map[string]any {
+// appClaims returns the application claims of a verified token, every
+// claim that is not reserved, as a JSON object; nil when there are none.
+// Kept as JSON, each reader decodes its own copy, nested values included.
+func appClaims(token string) []byte {
 	parts := strings.SplitN(token, ".", 3)
 	if len(parts) != 3 {
 		return nil
@@ -143,7 +144,7 @@ func appClaims(token string) map[string]any {
 	if err != nil {
 		return nil
 	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if json.Unmarshal(payload, &m) != nil {
 		return nil
 	}
@@ -155,5 +156,9 @@ func appClaims(token string) map[string]any {
 	if len(m) == 0 {
 		return nil
 	}
-	return m
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
 }
