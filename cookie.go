@@ -16,13 +16,17 @@ import (
 // SameSite=Strict, so browsers send it only with requests that start on
 // the same site, never from another site's link, form or script. It is
 // scoped to the refresh and logout endpoints alone, so it never rides along
-// with other requests. Those endpoints only accept application/json bodies,
-// which a cross-site HTML form cannot send and cross-site scripts can only
-// send after a CORS preflight the server does not grant. And what refresh
-// returns, a new access token, is readable only by same-origin scripts. The
-// application must still protect its own cookie-authenticated endpoints, if
-// it has any; Gatehouse's access tokens travel in the Authorization header,
-// which browsers never add on their own.
+// with other requests. Every endpoint of the cookie handler, login
+// included, accepts only application/json bodies, which a cross-site HTML
+// form cannot send and cross-site scripts can only send after a CORS
+// preflight the server does not grant; and it refuses browser requests
+// that announce another origin (Sec-Fetch-Site, Origin; see
+// [http.CrossOriginProtection]) with 403. That also stops login CSRF, where
+// another site would log the browser in to the attacker's account. What
+// refresh returns, a new access token, is readable only by same-origin
+// scripts. The application must still protect its own cookie-authenticated
+// endpoints, if it has any; Gatehouse's access tokens travel in the
+// Authorization header, which browsers never add on their own.
 type CookieOptions struct {
 	// Name is the cookie's name. Defaults to "gatehouse_refresh".
 	Name string
@@ -102,6 +106,8 @@ func (h *handler) refreshCookie(r *http.Request) string {
 // cookie mode, for browser apps (see [CookieOptions] and
 // [WithRefreshCookie]):
 //
+//   - login takes JSON only, and cross-origin browser requests are refused
+//     with 403;
 //   - login and refresh set the refresh token as an HttpOnly, Secure,
 //     SameSite=Strict cookie scoped to the refresh and logout paths, and
 //     leave refresh_token out of the JSON body;

@@ -23,8 +23,27 @@ func TestCookieMode(t *testing.T) {
 	mux.Handle("/app/auth/", http.StripPrefix("/app", f.a.CookieHandler()))
 	f.register(t, "lara", "password-1")
 
-	req := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader("username=lara&password=password-1"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// Login CSRF: another site's form, or a request that says it comes
+	// from another site, never gets a refresh cookie.
+	form := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader("username=lara&password=password-1"))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r := serve(mux, form); r.status != http.StatusUnsupportedMediaType || len(r.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("form login in cookie mode: %d, cookies %v", r.status, r.header.Values("Set-Cookie"))
+	}
+	for _, h := range [][2]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
+		req := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader(`{"username":"lara","password":"password-1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(h[0], h[1])
+		r := serve(mux, req)
+		wantError(t, r, http.StatusForbidden, "Cross-origin request refused", "cross_origin_request")
+		if len(r.header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("cross-origin login (%s) set a cookie", h[0])
+		}
+	}
+
+	req := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader(`{"username":"lara","password":"password-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	r := serve(mux, req)
 	if r.status != http.StatusOK {
 		t.Fatalf("login: %d %s", r.status, r.body)

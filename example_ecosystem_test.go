@@ -89,8 +89,8 @@ func ExampleAuthenticator_CookieHandler() {
 	mux.Handle("/auth/", a.Handler())                                     // API clients
 	mux.Handle("/app/auth/", http.StripPrefix("/app", a.CookieHandler())) // the app's own pages
 
-	req := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader("username=fern&password=correct+horse+battery"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := httptest.NewRequest(http.MethodPost, "/app/auth/login", strings.NewReader(`{"username":"fern","password":"correct horse battery"}`))
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
 	for _, c := range rec.Result().Cookies() {

@@ -46,6 +46,8 @@ type handler struct {
 	a      *Authenticator
 	routes map[string]route
 	cookie bool // cookie mode: see CookieHandler
+	// crossOrigin refuses cross-site browser requests in cookie mode.
+	crossOrigin http.CrossOriginProtection
 }
 
 // Handler returns the HTTP endpoints, under /auth/:
@@ -111,6 +113,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return
 	}
+	if h.cookie && h.crossOrigin.Check(r) != nil {
+		// Cookie mode: a browser request from another site never gets to
+		// set or use the refresh cookie (login CSRF included).
+		h.a.cfg.errorHandler(w, r, errCrossOrigin)
+		return
+	}
 	r = r.WithContext(h.clientContext(r))
 	if err := rt.serve(w, r); err != nil {
 		h.a.logFailure(r, err)
@@ -154,9 +162,14 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	want := []string{"grant_type", "username", "password", "refresh_token"}
 	var f fields
 	var err error
-	if mediaType(r) == "application/json" {
+	switch {
+	case mediaType(r) == "application/json":
 		f, err = readJSON(w, r, want...)
-	} else {
+	case h.cookie:
+		// Cookie mode takes JSON only: an HTML form on another site could
+		// otherwise log the browser in to the attacker's account.
+		err = errUnsupportedMedia
+	default:
 		f, err = readForm(w, r, want...)
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ var (
 	errUnsupportedMedia = errors.New("auth: unsupported media type")
 	errMalformedJSON    = errors.New("auth: malformed JSON body")
 	errUnsupportedGrant = errors.New("auth: unsupported grant type")
+	errCrossOrigin      = errors.New("auth: cross-origin request refused")
 )
 
 // grantError marks an error from the OAuth2 token endpoints (login and
@@ -68,6 +69,8 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusMethodNotAllowed, code: "method_not_allowed", detail: "Method Not Allowed"}
 	case errors.Is(err, errUnsupportedMedia):
 		return problem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", detail: "Unsupported media type"}
+	case errors.Is(err, errCrossOrigin):
+		return problem{status: http.StatusForbidden, code: "cross_origin_request", detail: "Cross-origin request refused"}
 	case errors.Is(err, errUnsupportedGrant):
 		return problem{status: http.StatusBadRequest, code: "unsupported_grant_type", detail: "Unsupported grant type"}
 	case errors.Is(err, errMalformedJSON), errors.Is(err, ErrValidation):
