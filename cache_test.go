@@ -190,3 +190,27 @@ func TestFreshTokenAcceptedOnOtherInstance(t *testing.T) {
 		})
 	}
 }
+
+// A user deleted on another instance, while this one still trusts its cache,
+// gets 401 from the endpoints that read the user again: never a 500.
+func TestDeletedElsewhereIsNotA500(t *testing.T) {
+	ctx := context.Background()
+	a1, a2, _ := twoInstances(t)
+	u, _ := a1.Register(ctx, "xena", "password-1")
+	p, _ := a1.Login(ctx, "xena", "password-1")
+	h := a1.Handler()
+	if r := do(h, http.MethodGet, "/auth/me", "", "", bearer(p.AccessToken)...); r.status != http.StatusOK {
+		t.Fatal(r.status)
+	}
+	if err := a2.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []response{
+		do(h, http.MethodGet, "/auth/sessions", "", "", bearer(p.AccessToken)...),
+		do(h, http.MethodPost, "/auth/logout-all", "", "", bearer(p.AccessToken)...),
+		do(h, http.MethodDelete, "/auth/sessions/x", "", "", bearer(p.AccessToken)...),
+		postJSON(h, "/auth/change-password", `{"current_password":"password-1","new_password":"password-2"}`, bearer(p.AccessToken)...),
+	} {
+		wantError(t, r, http.StatusUnauthorized, "Could not validate credentials", "invalid_token")
+	}
+}

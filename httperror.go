@@ -95,7 +95,9 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusUnauthorized, code: "invalid_request", detail: "Not authenticated", challenge: challengeBearer}
 	case errors.Is(err, ErrTokenInvalidated):
 		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: "Token has been invalidated, please log in again", challenge: challengeInvalidToken}
-	case errors.Is(err, ErrInvalidToken):
+	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrUserNotFound):
+		// ErrUserNotFound reaches here when the token's user was deleted
+		// between the middleware's (cached) check and the operation.
 		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: "Could not validate credentials", challenge: challengeInvalidToken}
 	case errors.Is(err, ErrIncorrectPassword):
 		return problem{status: http.StatusBadRequest, code: "incorrect_password", detail: "Current password is incorrect"}
@@ -107,7 +109,10 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusNotImplemented, code: "sessions_unsupported", detail: "Sessions are not supported by this server"}
 	case errors.Is(err, ErrRejected):
 		return problem{status: http.StatusForbidden, code: "forbidden", detail: "Forbidden"}
-	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrConflict),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// ErrConflict here means concurrent updates kept winning the race:
+		// trying again is the answer.
 		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later", retryAfter: 1}
 	default:
 		return problem{status: http.StatusInternalServerError, code: "server_error", detail: "Internal Server Error"}
