@@ -611,6 +611,19 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	})
 
+	// Failed logins past the per-username budget: 429, the password unchecked.
+	t.Run("throttled", func(t *testing.T) {
+		if _, err := a.Register(ctx, "tess", "password-1"); err != nil {
+			t.Fatal(err)
+		}
+		p := tokensOf(t, serve(h, loginRequest("tess", "password-1")))
+		for range 5 {
+			ct.check(t, h, post("/auth/login", ctForm, "username=tess&password=wrong-pass"), well, 401)
+		}
+		ct.check(t, h, post("/auth/login", ctForm, "username=tess&password=password-1"), well, 429)
+		ct.check(t, h, postJ("/auth/change-password", `{"current_password":"wrong-pass","new_password":"password-2"}`, bearer(p.AccessToken)...), well, 429)
+	})
+
 	t.Run("jwks", func(t *testing.T) {
 		ct.check(t, h, get("/auth/.well-known/jwks.json"), well, 404) // HMAC only: nothing to publish
 		var ed auth.Key
