@@ -137,4 +137,7 @@ func TestServerEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "auth.db.secret")); err != nil {
 		t.Fatalf("no secret file beside the database: %v", err)
 	}
+	if info, err := os.Stat(filepath.Join(dir, "auth.db")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("database file: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
 }

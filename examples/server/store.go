@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -36,6 +37,11 @@ func openStore(ctx context.Context, spec string) (auth.UserStore, func() error, 
 		path := strings.TrimPrefix(spec, "sqlite:")
 		if path == "" {
 			return nil, nil, errors.New("-db sqlite:PATH needs a file path")
+		}
+		// The file holds password hashes: create it readable by its owner
+		// only. SQLite gives its -wal and -shm files the same mode.
+		if f, cerr := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); cerr == nil {
+			f.Close()
 		}
 		db, err = sql.Open("sqlite", sqlstore.SQLiteDSN(path))
 		// A few connections: WAL lets them read in parallel, and SQLite
