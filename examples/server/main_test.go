@@ -137,7 +137,11 @@ func TestServerEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "auth.db.secret")); err != nil {
 		t.Fatalf("no secret file beside the database: %v", err)
 	}
-	if info, err := os.Stat(filepath.Join(dir, "auth.db")); err != nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("database file: %v, mode %v; want 0600", err, info.Mode().Perm())
+	info, err := os.Stat(filepath.Join(dir, "auth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode %v, want 0600", info.Mode().Perm())
 	}
 }
