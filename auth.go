@@ -583,61 +583,51 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 
 func (a *Authenticator) changePassword(ctx context.Context, user *User, current, newPassword string) error {
 	verifiedHash := ""
-	for range maxUpdateAttempts {
-		u, err := a.store.UserByID(ctx, user.ID)
-		if err != nil {
-			return a.storeErr("look up user", err)
-		}
+	next, err := a.modifyUser(ctx, user.ID, "change password", func(u *User) (bool, error) {
+		// A retry after a conflict checks the password again only if the
+		// hash it was checked against has changed meanwhile.
 		if u.PasswordHash != verifiedHash {
 			ok, _, err := a.verify(ctx, current, u.PasswordHash)
 			switch {
 			case isTransient(err):
-				return err
+				return false, err
 			case err != nil || !ok:
-				return ErrIncorrectPassword
+				return false, ErrIncorrectPassword
 			}
 			verifiedHash = u.PasswordHash
 		}
 		if current == newPassword {
-			return ErrSamePassword
+			return false, ErrSamePassword
 		}
 		hash, err := a.hash(ctx, newPassword)
 		if err != nil {
-			return err
+			return false, err
 		}
-		next := *u
-		next.PasswordHash = hash
-		next.TokenVersion++
-		next.UpdatedAt = a.now()
-		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return a.storeErr("update user", err)
-		}
-		*user = next
-		a.remember(user, a.cfg.clock())
-		a.endSessions(ctx, user.ID)
-		a.report(ctx, slog.LevelInfo, "auth: password changed", a.cfg.hooks.PasswordChanged, event(ctx, user))
-		return nil
+		u.PasswordHash = hash
+		u.TokenVersion++
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("auth: change password: %w", ErrConflict)
+	*user = *next
+	a.report(ctx, slog.LevelInfo, "auth: password changed", a.cfg.hooks.PasswordChanged, event(ctx, user))
+	return nil
 }
 
 // SetDisabled disables or re-enables a user. Disabling increments the token
 // version in the same write, which revokes every token and session the user
 // holds. Setting the flag to its current value changes nothing.
 func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled bool) error {
-	u, err := a.modifyUser(ctx, userID, "set disabled", func(u *User) bool {
+	u, err := a.modifyUser(ctx, userID, "set disabled", func(u *User) (bool, error) {
 		if u.Disabled == disabled {
-			return false
+			return false, nil
 		}
 		u.Disabled = disabled
 		if disabled {
 			u.TokenVersion++
 		}
-		return true
+		return true, nil
 	})
 	if err == nil && u != nil && disabled {
 		a.report(ctx, slog.LevelInfo, "auth: user disabled", a.cfg.hooks.UserDisabled, event(ctx, u))
@@ -648,17 +638,18 @@ func (a *Authenticator) SetDisabled(ctx context.Context, userID string, disabled
 // modifyUser applies change to a fresh copy of the user and writes it back,
 // conditional on nothing having changed in between; on a conflict it reads
 // again and retries. change returns false when there is nothing to write,
-// and modifyUser then returns a nil user. When the token version went up,
-// the user's sessions are ended.
-func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) bool) (*User, error) {
+// and modifyUser then returns a nil user; an error from change ends it.
+// After a write, the cache holds the new state and, when the token version
+// went up, the user's sessions are ended.
+func (a *Authenticator) modifyUser(ctx context.Context, userID, op string, change func(*User) (bool, error)) (*User, error) {
 	for range maxUpdateAttempts {
 		u, err := a.store.UserByID(ctx, userID)
 		if err != nil {
 			return nil, a.storeErr("look up user", err)
 		}
 		next := *u
-		if !change(&next) {
-			return nil, nil
+		if write, err := change(&next); err != nil || !write {
+			return nil, err
 		}
 		next.UpdatedAt = a.now()
 		err = a.store.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion)

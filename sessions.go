@@ -193,9 +193,9 @@ func (a *Authenticator) Logout(ctx context.Context, refreshToken string) error {
 // LogoutAll ends every session of the user and invalidates every token the
 // user holds, access tokens included, by incrementing the token version.
 func (a *Authenticator) LogoutAll(ctx context.Context, userID string) error {
-	u, err := a.modifyUser(ctx, userID, "logout all", func(u *User) bool {
+	u, err := a.modifyUser(ctx, userID, "logout all", func(u *User) (bool, error) {
 		u.TokenVersion++
-		return true
+		return true, nil
 	})
 	if err != nil {
 		return err
