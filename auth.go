@@ -415,13 +415,17 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 	if err != nil {
 		return TokenPair{}, err
 	}
-	g, err := a.startSession(ctx, u)
-	if err != nil {
-		return TokenPair{}, err
-	}
+	// Sign first, store second: a login that fails to sign (an error from
+	// WithClaims, say) leaves no session behind.
+	g, s := a.newSession(ctx, u)
 	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
 		return TokenPair{}, err
+	}
+	if s != nil {
+		if err := a.sessions.CreateSession(ctx, s); err != nil {
+			return TokenPair{}, a.storeErr("create session", err)
+		}
 	}
 	e := event(ctx, u)
 	e.SessionID = g.session

@@ -101,3 +101,16 @@ func TestClaimsFromContextIsADeepCopy(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedClaimsLeaveNoSession(t *testing.T) {
+	f := newFixture(t, auth.WithClaims(func(context.Context, *auth.User) (map[string]any, error) {
+		return nil, errors.New("claims backend down")
+	}))
+	u := f.register(t, "nils", "password-1")
+	if _, err := f.a.Login(context.Background(), "nils", "password-1"); err == nil {
+		t.Fatal("Login succeeded")
+	}
+	if list, err := f.a.Sessions(context.Background(), u.ID); err != nil || len(list) != 0 {
+		t.Fatalf("a failed login left sessions behind: %d, %v", len(list), err)
+	}
+}

@@ -44,9 +44,10 @@ func clip(s string, n int) string {
 	return strings.ToValidUTF8(s, "") // drop a rune cut in half
 }
 
-// startSession records a new session for u when the store keeps sessions,
-// and returns the grant for the first refresh token.
-func (a *Authenticator) startSession(ctx context.Context, u *User) (refreshGrant, error) {
+// newSession returns the grant for the first refresh token of a login and,
+// when the store keeps sessions, the session to store once the tokens are
+// signed (nil otherwise).
+func (a *Authenticator) newSession(ctx context.Context, u *User) (refreshGrant, *Session) {
 	now := a.now()
 	if a.sessions == nil {
 		return a.statelessGrant(now), nil
@@ -64,10 +65,7 @@ func (a *Authenticator) startSession(ctx context.Context, u *User) (refreshGrant
 		UserAgent:    ci.userAgent,
 		IP:           ci.ip,
 	}
-	if err := a.sessions.CreateSession(ctx, s); err != nil {
-		return refreshGrant{}, a.storeErr("create session", err)
-	}
-	return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: now, expires: s.ExpiresAt}, nil
+	return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: now, expires: s.ExpiresAt}, s
 }
 
 // maxRotateAttempts bounds the re-reads after losing a rotation race; each
