@@ -156,11 +156,14 @@ func isWanted(key string, want []string) bool {
 	return false
 }
 
-// require records a "missing" problem for each named field that is absent.
-func (f fields) require(v *ValidationError, names ...string) {
+// require returns a validation error with a "missing" problem for each
+// named field that is absent, or nil when all are there.
+func (f fields) require(names ...string) error {
+	var v ValidationError
 	for _, n := range names {
 		if _, ok := f[n]; !ok {
 			v.add(n, "missing", "Field required")
 		}
 	}
+	return v.err()
 }

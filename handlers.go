@@ -143,9 +143,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var verr ValidationError
-	f.require(&verr, "username", "password")
-	if err := verr.err(); err != nil {
+	if err := f.require("username", "password"); err != nil {
 		return err
 	}
 	u, err := h.a.Register(r.Context(), f["username"], f["password"])
@@ -176,17 +174,14 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return grantError{err}
 	}
 	var pair TokenPair
-	var verr ValidationError
 	switch f["grant_type"] {
 	case "", "password":
-		f.require(&verr, "username", "password")
-		if err := verr.err(); err != nil {
+		if err := f.require("username", "password"); err != nil {
 			return grantError{err}
 		}
 		pair, err = h.a.Login(r.Context(), f["username"], f["password"])
 	case "refresh_token":
-		f.require(&verr, "refresh_token")
-		if err := verr.err(); err != nil {
+		if err := f.require("refresh_token"); err != nil {
 			return grantError{err}
 		}
 		pair, err = h.a.Refresh(r.Context(), f["refresh_token"])
@@ -216,9 +211,7 @@ func (h *handler) refreshTokenOf(w http.ResponseWriter, r *http.Request) (string
 			return tok, nil
 		}
 	}
-	var verr ValidationError
-	f.require(&verr, "refresh_token")
-	return "", verr.err()
+	return "", f.require("refresh_token")
 }
 
 func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
@@ -257,9 +250,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var verr ValidationError
-	f.require(&verr, "current_password", "new_password")
-	if err := verr.err(); err != nil {
+	if err := f.require("current_password", "new_password"); err != nil {
 		return err
 	}
 	if err := h.a.ChangePassword(r.Context(), u, f["current_password"], f["new_password"]); err != nil {
