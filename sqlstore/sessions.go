@@ -91,20 +91,9 @@ func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
 func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error {
 	const op = "rotate session"
 	d := s.dialect
-	res, err := s.db.ExecContext(ctx, s.sq.rotate, fromJTI, toJTI, d.timeArg(at), d.timeArg(at), id, fromJTI)
-	n := int64(0)
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
-	// PostgreSQL at REPEATABLE READ or SERIALIZABLE (a server's
-	// default_transaction_isolation) fails the losers of a race with a
-	// serialization error instead of re-checking. Nothing was written, and
-	// the read below decides as it would have.
-	if err != nil && !d.isSerializationFailure(err) {
-		return s.fail(ctx, op, err)
-	}
-	if n > 0 {
-		return nil
+	changed, err := s.execConditional(ctx, op, s.sq.rotate, fromJTI, toJTI, d.timeArg(at), d.timeArg(at), id, fromJTI)
+	if err != nil || changed {
+		return err
 	}
 	var cur auth.Session
 	err = s.db.QueryRowContext(ctx, s.sq.rotated, id).Scan(&cur.CurrentJTI, &cur.PreviousJTI,

@@ -138,19 +138,10 @@ func (s *Store) get(ctx context.Context, op, query, arg string) (*auth.User, err
 func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, prevVersion int64) error {
 	const op = "update user"
 	d := s.dialect
-	res, err := s.db.ExecContext(ctx, s.qUpdate, u.PasswordHash, u.TokenVersion, u.Disabled, d.timeArg(u.UpdatedAt),
-		u.ID, prevHash, prevVersion)
-	n := int64(0)
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
-	// A serialization failure (PostgreSQL at REPEATABLE READ or above) means
-	// a concurrent update won; nothing was written, and the read decides.
-	if err != nil && !d.isSerializationFailure(err) {
-		return s.fail(ctx, op, err)
-	}
-	if n > 0 {
-		return nil
+	changed, err := s.execConditional(ctx, op, s.qUpdate, u.PasswordHash, u.TokenVersion, u.Disabled,
+		d.timeArg(u.UpdatedAt), u.ID, prevHash, prevVersion)
+	if err != nil || changed {
+		return err
 	}
 	var cur auth.User
 	err = s.db.QueryRowContext(ctx, s.qState, u.ID).Scan(&cur.PasswordHash, &cur.TokenVersion, &cur.Disabled,
@@ -207,4 +198,20 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 		return s.fail(ctx, op, err)
 	}
 	return nil
+}
+
+// execConditional runs a conditional UPDATE and reports whether it changed a
+// row. A serialization failure (PostgreSQL at REPEATABLE READ or above)
+// means a concurrent update won: nothing was written, so it reports no
+// change and the caller's follow-up read decides, as it would have.
+func (s *Store) execConditional(ctx context.Context, op, query string, args ...any) (changed bool, err error) {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	n := int64(0)
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err != nil && !s.dialect.isSerializationFailure(err) {
+		return false, s.fail(ctx, op, err)
+	}
+	return n > 0, nil
 }
