@@ -24,10 +24,29 @@
 // verification uses the key of that ID and only that key's algorithm, with
 // "exp" required and "iat" not in the future. Keys rotate without logging
 // anyone out (see [WithVerificationKeys]), and asymmetric keys are published
-// as a JWKS so that other services can verify tokens (package verifier). Each token carries the user's token version: changing the password
-// or disabling the user increments it, which revokes every earlier token at
+// as a JWKS so that other services can verify tokens (package verifier).
+// Each token carries the user's token version: changing the password or
+// disabling the user increments it, which revokes every earlier token at
 // once. An unknown username and a wrong password cost the same time and give
 // the same answer.
+//
+// # Sessions and caching
+//
+// With a store that also implements [SessionStore] (memstore and sqlstore
+// do), every login starts a session: refresh tokens rotate on each use, a
+// replayed one revokes its session, and users can log out, log out
+// everywhere and list their sessions. The middleware caches verified tokens
+// and user state ([WithTokenCacheSize], [WithUserCacheTTL]): a change made
+// through an Authenticator takes effect on it at once, and on other
+// instances sharing the store within the cache TTL.
+//
+// # Integrations
+//
+// [WithHooks] reports moments such as logins and password changes and may
+// veto registration and login; [WithClaims] adds application claims to
+// access tokens; [Authenticator.CookieHandler] serves browser apps with the
+// refresh token in an HttpOnly cookie. The endpoints are described by an
+// OpenAPI 3.1 document ([OpenAPI]).
 //
 // # Abuse resistance
 //
