@@ -1,72 +1,9 @@
 package auth
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 )
-
-// CookieOptions configure cookie mode, served by
-// [Authenticator.CookieHandler]: the refresh token travels in a cookie that
-// page scripts cannot read, instead of in JSON bodies, and the access token
-// lives only in the page's memory.
-//
-// Why this resists CSRF: the cookie is HttpOnly, Secure and
-// SameSite=Strict, so browsers send it only with requests that start on
-// the same site, never from another site's link, form or script. It is
-// scoped to the refresh and logout endpoints alone, so it never rides along
-// with other requests. Every endpoint of the cookie handler, login
-// included, accepts only application/json bodies, which a cross-site HTML
-// form cannot send and cross-site scripts can only send after a CORS
-// preflight the server does not grant; and it refuses browser requests
-// that announce another origin (Sec-Fetch-Site, Origin; see
-// [http.CrossOriginProtection]) with 403. That also stops login CSRF, where
-// another site would log the browser in to the attacker's account. What
-// refresh returns, a new access token, is readable only by same-origin
-// scripts. The application must still protect its own cookie-authenticated
-// endpoints, if it has any; Gatehouse's access tokens travel in the
-// Authorization header, which browsers never add on their own.
-type CookieOptions struct {
-	// Name is the cookie's name. Defaults to "gatehouse_refresh".
-	Name string
-	// Path is the path under which the cookie handler is mounted, as the
-	// browser sees it: the cookie is set for Path+"/refresh" and
-	// Path+"/logout" only. Defaults to "/auth"; set it to "/api/auth" when
-	// mounting with http.StripPrefix("/api", a.CookieHandler()).
-	Path string
-	// Domain is the cookie's Domain attribute. Defaults to none: the cookie
-	// goes to the host that set it only, which is what you want unless
-	// several subdomains share the API.
-	Domain string
-}
-
-// WithRefreshCookie configures cookie mode for [Authenticator.CookieHandler].
-// Defaults to CookieOptions{} (name "gatehouse_refresh", path "/auth").
-// New rejects a name or path that is not valid in a cookie.
-func WithRefreshCookie(o CookieOptions) Option { return func(c *config) { c.cookie = o } }
-
-const defaultCookieName = "gatehouse_refresh"
-
-func (o *CookieOptions) validate() error {
-	if o.Name == "" {
-		o.Name = defaultCookieName
-	}
-	if o.Path == "" {
-		o.Path = "/auth"
-	}
-	o.Path = strings.TrimSuffix(o.Path, "/")
-	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path + "/refresh", Domain: o.Domain}
-	if !strings.HasPrefix(o.Path, "/") || probe.Valid() != nil {
-		return errors.New("auth: invalid refresh cookie name, path or domain")
-	}
-	return nil
-}
-
-// cookiePaths are the only paths the refresh cookie is sent to.
-func (o *CookieOptions) cookiePaths() [2]string {
-	return [2]string{o.Path + "/refresh", o.Path + "/logout"}
-}
 
 // setRefreshCookie stores the refresh token of pair in the browser until
 // the token expires, and removes it from the JSON body.

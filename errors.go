@@ -3,6 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/auth/internal/phc"
 )
 
 // Sentinel errors. Every error returned by this package, and by conforming
@@ -84,7 +89,7 @@ var (
 
 	// ErrInvalidHash is returned for a stored password hash that is not a
 	// well-formed argon2id PHC string within sane bounds.
-	ErrInvalidHash = errors.New("auth: invalid password hash")
+	ErrInvalidHash = phc.ErrInvalid
 
 	// ErrReservedClaim is returned when [WithClaims] tries to set a claim
 	// that Gatehouse reserves.
@@ -117,3 +122,77 @@ func isTransient(err error) bool {
 	return errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// FieldError describes one problem with one input field, in the shape FastAPI
+// uses for its 422 responses.
+type FieldError struct {
+	// Loc is the path to the field, such as ["body", "password"].
+	Loc []string `json:"loc"`
+	// Msg is a human-readable description of the problem.
+	Msg string `json:"msg"`
+	// Type is a stable machine-readable code such as "string_too_short".
+	Type string `json:"type"`
+}
+
+// ValidationError lists every problem found in one input. It matches
+// [ErrValidation] with [errors.Is].
+type ValidationError struct {
+	Problems []FieldError
+}
+
+// Error implements error. It names the fields and problem types, never the
+// offending values.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrValidation.Error())
+	for i, p := range e.Problems {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.Join(p.Loc, "."))
+		b.WriteString(" ")
+		b.WriteString(p.Type)
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrValidation.
+func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// add records a problem; it is a no-op helper that keeps call sites short.
+func (e *ValidationError) add(field, typ, msg string) {
+	e.Problems = append(e.Problems, FieldError{Loc: []string{"body", field}, Msg: msg, Type: typ})
+}
+
+// err returns e as an error, or nil when no problem was recorded.
+func (e *ValidationError) err() error {
+	if len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
+
+// ErrRejected is joined with the error of a before-hook that aborted an
+// operation.
+var ErrRejected = errors.New("auth: rejected by a hook")
+
+// ThrottledError is returned by [Authenticator.Authenticate],
+// [Authenticator.Login] and [Authenticator.ChangePassword] when the
+// username or the client's address has no attempts left. No password was
+// checked: the answer is the same whether the password was right or not. It
+// matches [ErrThrottled] with [errors.Is]; the handlers answer 429 with a
+// Retry-After header.
+type ThrottledError struct {
+	// RetryAfter is how long until one more attempt will be allowed.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v; retry after %v", ErrThrottled, e.RetryAfter)
+}
+
+// Is reports whether target is ErrThrottled.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

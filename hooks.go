@@ -64,10 +64,6 @@ type Hooks struct {
 	UserDisabled func(ctx context.Context, e Event)
 }
 
-// ErrRejected is joined with the error of a before-hook that aborted an
-// operation.
-var ErrRejected = errors.New("auth: rejected by a hook")
-
 // event builds an Event for u (which may be nil) with the client of ctx.
 func event(ctx context.Context, u *User) Event {
 	ci, _ := ctx.Value(clientKey{}).(clientInfo)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/hmac"
@@ -131,4 +132,76 @@ func RS256PublicKey(kid string, pub *rsa.PublicKey) Key {
 //	auth.WithSigningKey(auth.PEMKey("2026-07", pem))
 func PEMKey(kid string, pemData []byte) Key {
 	return wrapKey(jose.ParsePEM(kid, pemData))
+}
+
+// placeholderSecrets are secrets copied from documentation often enough that
+// accepting them would be negligent.
+var placeholderSecrets = []string{
+	"change-me-in-production-please-use-a-secure-secret-key",
+	"your-256-bit-secret",
+	"secret",
+	"changeme",
+	"change-me",
+	"your-secret-key",
+	"supersecret",
+}
+
+// setKeys checks the configured keys and builds the key set and the JWKS.
+func (a *Authenticator) setKeys() error {
+	c := &a.cfg
+	switch len(c.signingKeys) {
+	case 0:
+		return fmt.Errorf("%w: no signing key: use WithSecret or WithSigningKey", ErrWeakSecret)
+	case 1:
+	default:
+		return fmt.Errorf("%w: more than one signing key (WithSecret and WithSigningKey count alike); pass retired keys to WithVerificationKeys", ErrInvalidKey)
+	}
+	all := append([]Key{c.signingKeys[0]}, c.verifyKeys...)
+	keys := make([]jose.Key, 0, len(all))
+	for _, k := range all {
+		if k.err != nil {
+			return k.err
+		}
+		keys = append(keys, k.k)
+	}
+	signer := keys[0]
+	if !signer.CanSign() {
+		return fmt.Errorf("%w: signing key %q is public only; pass it to WithVerificationKeys", ErrInvalidKey, signer.KID())
+	}
+	set, err := jose.NewSet(keys...)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	jwks, _, err := set.JWKS()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	a.signer, a.keys, a.jwks = signer, set, jwks
+	return nil
+}
+
+// checkSecret refuses HMAC secrets that are short, repeat one byte, or are
+// well-known placeholders.
+func checkSecret(secret []byte) error {
+	if len(secret) < 32 {
+		return fmt.Errorf("%w: it must be at least 32 bytes", ErrWeakSecret)
+	}
+	for _, p := range placeholderSecrets {
+		if bytes.EqualFold(bytes.TrimSpace(secret), []byte(p)) {
+			return fmt.Errorf("%w: it is a well-known placeholder", ErrWeakSecret)
+		}
+	}
+	if allSame(secret) {
+		return fmt.Errorf("%w: it repeats one byte", ErrWeakSecret)
+	}
+	return nil
+}
+
+func allSame(b []byte) bool {
+	for _, c := range b {
+		if c != b[0] {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/gatehouse/auth/internal/httpauth"
 )
 
 // Middleware requires a valid access token in the Authorization header. It
@@ -51,4 +53,39 @@ func (a *Authenticator) logFailure(r *http.Request, err error) {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", p.status), slog.String("error", err.Error()))
 	}
+}
+
+// bearerToken extracts the token from the one Authorization header (see
+// [httpauth.BearerToken]). A missing header or another scheme is ErrNoToken;
+// several headers, or a token that is empty, too long or contains spaces, is
+// ErrInvalidToken.
+func bearerToken(r *http.Request) (string, error) {
+	token, err := httpauth.BearerToken(r)
+	switch {
+	case errors.Is(err, httpauth.ErrNoToken):
+		return "", ErrNoToken
+	case err != nil:
+		return "", ErrInvalidToken
+	}
+	return token, nil
+}
+
+// authenticateRequest returns the user of the request's bearer token and
+// the token's session ID.
+func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
+	uc, err := a.userContext(r)
+	if err != nil {
+		return nil, err
+	}
+	return &uc.v, nil
+}
+
+// userContext returns the request's context with the user of its bearer
+// token.
+func (a *Authenticator) userContext(r *http.Request) (*userContext, error) {
+	token, err := bearerToken(r)
+	if err != nil {
+		return nil, err
+	}
+	return a.verifyAccess(r.Context(), token)
 }

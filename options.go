@@ -2,10 +2,13 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"runtime"
+	"strings"
+	"testing"
 	"time"
 )
 
@@ -277,3 +280,104 @@ func WithTrustedProxy(header string, proxies ...netip.Prefix) Option {
 // text is sent to the client (see [PasswordPolicy]). Defaults to
 // [DefaultPasswordPolicy]; nil turns the check off.
 func WithPasswordPolicy(p PasswordPolicy) Option { return func(c *config) { c.passwordPolicy = p } }
+
+func (c *config) validate() error {
+	switch {
+	case c.accessTTL <= 0:
+		return errors.New("auth: access TTL must be positive")
+	case c.refreshTTL <= 0:
+		return errors.New("auth: refresh TTL must be positive")
+	case c.refreshGrace < 0 || c.refreshGrace > 5*time.Minute:
+		return errors.New("auth: refresh grace period must be between 0 and 5 minutes")
+	case c.tokenCacheSize < 0:
+		return errors.New("auth: token cache size must not be negative")
+	case c.userCacheTTL < 0 || c.userCacheTTL > time.Minute:
+		return errors.New("auth: user cache TTL must be between 0 and 60 seconds")
+	case c.leeway < 0 || c.leeway > time.Minute:
+		return errors.New("auth: leeway must be between 0 and 60 seconds")
+	case c.clock == nil:
+		return errors.New("auth: clock is nil")
+	case c.logger == nil:
+		return errors.New("auth: logger is nil")
+	case c.errorHandler == nil:
+		return errors.New("auth: error handler is nil")
+	case c.hashConcurrency < 1:
+		return errors.New("auth: hash concurrency must be at least 1")
+	case c.hashWait < 0:
+		return errors.New("auth: hash wait must not be negative")
+	}
+	if err := c.trustedProxy.validate(); err != nil {
+		return err
+	}
+	if err := c.cookie.validate(); err != nil {
+		return err
+	}
+	if c.insecureHash {
+		if !testing.Testing() {
+			return errors.New("auth: WithInsecureFastHashingForTests used outside a test binary")
+		}
+		return nil
+	}
+	return c.passwordParams.validate()
+}
+
+// CookieOptions configure cookie mode, served by
+// [Authenticator.CookieHandler]: the refresh token travels in a cookie that
+// page scripts cannot read, instead of in JSON bodies, and the access token
+// lives only in the page's memory.
+//
+// Why this resists CSRF: the cookie is HttpOnly, Secure and
+// SameSite=Strict, so browsers send it only with requests that start on
+// the same site, never from another site's link, form or script. It is
+// scoped to the refresh and logout endpoints alone, so it never rides along
+// with other requests. Every endpoint of the cookie handler, login
+// included, accepts only application/json bodies, which a cross-site HTML
+// form cannot send and cross-site scripts can only send after a CORS
+// preflight the server does not grant; and it refuses browser requests
+// that announce another origin (Sec-Fetch-Site, Origin; see
+// [http.CrossOriginProtection]) with 403. That also stops login CSRF, where
+// another site would log the browser in to the attacker's account. What
+// refresh returns, a new access token, is readable only by same-origin
+// scripts. The application must still protect its own cookie-authenticated
+// endpoints, if it has any; Gatehouse's access tokens travel in the
+// Authorization header, which browsers never add on their own.
+type CookieOptions struct {
+	// Name is the cookie's name. Defaults to "gatehouse_refresh".
+	Name string
+	// Path is the path under which the cookie handler is mounted, as the
+	// browser sees it: the cookie is set for Path+"/refresh" and
+	// Path+"/logout" only. Defaults to "/auth"; set it to "/api/auth" when
+	// mounting with http.StripPrefix("/api", a.CookieHandler()).
+	Path string
+	// Domain is the cookie's Domain attribute. Defaults to none: the cookie
+	// goes to the host that set it only, which is what you want unless
+	// several subdomains share the API.
+	Domain string
+}
+
+// WithRefreshCookie configures cookie mode for [Authenticator.CookieHandler].
+// Defaults to CookieOptions{} (name "gatehouse_refresh", path "/auth").
+// New rejects a name or path that is not valid in a cookie.
+func WithRefreshCookie(o CookieOptions) Option { return func(c *config) { c.cookie = o } }
+
+const defaultCookieName = "gatehouse_refresh"
+
+func (o *CookieOptions) validate() error {
+	if o.Name == "" {
+		o.Name = defaultCookieName
+	}
+	if o.Path == "" {
+		o.Path = "/auth"
+	}
+	o.Path = strings.TrimSuffix(o.Path, "/")
+	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path + "/refresh", Domain: o.Domain}
+	if !strings.HasPrefix(o.Path, "/") || probe.Valid() != nil {
+		return errors.New("auth: invalid refresh cookie name, path or domain")
+	}
+	return nil
+}
+
+// cookiePaths are the only paths the refresh cookie is sent to.
+func (o *CookieOptions) cookiePaths() [2]string {
+	return [2]string{o.Path + "/refresh", o.Path + "/logout"}
+}

@@ -1,13 +1,14 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"time"
 
+	"github.com/gatehouse/auth/internal/phc"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -35,19 +36,6 @@ func DefaultPasswordParams() PasswordParams {
 	return PasswordParams{Memory: 64 * 1024, Time: 3, Threads: 4, SaltLength: 16, KeyLength: 32}
 }
 
-// Bounds for parameters, both configured and decoded from stored hashes. A
-// stored hash outside them is rejected with ErrInvalidHash, so a corrupted or
-// planted row cannot make one login allocate gigabytes or spin for minutes.
-const (
-	maxMemoryKiB  = 1 << 20 // 1 GiB
-	maxTime       = 64
-	minSaltLength = 8
-	maxSaltLength = 1024
-	minKeyLength  = 16
-	maxKeyLength  = 1024
-	maxPHCLength  = 4096
-)
-
 // validate checks p against OWASP's minimum for argon2id (m=19 MiB with t=2,
 // or an equivalent memory-time trade-off down to m=7 MiB with t=5) and the
 // decoding bounds.
@@ -62,31 +50,11 @@ func (p PasswordParams) validate() error {
 	case p.KeyLength < 32:
 		return fmt.Errorf("auth: argon2id key length must be at least 32 bytes")
 	}
-	return p.checkBounds()
+	return phc.Params(p).CheckBounds()
 }
-
-// checkBounds applies the limits that protect verification from hostile
-// stored hashes.
-func (p PasswordParams) checkBounds() error {
-	switch {
-	case p.Time < 1 || p.Time > maxTime:
-		return fmt.Errorf("%w: t out of range", ErrInvalidHash)
-	case p.Threads < 1:
-		return fmt.Errorf("%w: p out of range", ErrInvalidHash)
-	case p.Memory < 8*uint32(p.Threads) || p.Memory > maxMemoryKiB:
-		return fmt.Errorf("%w: m out of range", ErrInvalidHash)
-	case p.SaltLength < minSaltLength || p.SaltLength > maxSaltLength:
-		return fmt.Errorf("%w: salt length out of range", ErrInvalidHash)
-	case p.KeyLength < minKeyLength || p.KeyLength > maxKeyLength:
-		return fmt.Errorf("%w: key length out of range", ErrInvalidHash)
-	}
-	return nil
-}
-
-var b64 = base64.RawStdEncoding.Strict()
 
 // kdf derives an argon2id key. The Authenticator runs every derivation
-// through one, so that it can bound how many run at once (see hashing.go).
+// through one, so that it can bound how many run at once (see hashSlots).
 type kdf func(password string, salt []byte, p PasswordParams) ([]byte, error)
 
 // argon2id is the kdf that does the work, unbounded.
@@ -105,79 +73,7 @@ func hashPassword(password string, p PasswordParams, derive kdf) (string, error)
 	if err != nil {
 		return "", err
 	}
-	return encodePHC(p, salt, key), nil
-}
-
-func encodePHC(p PasswordParams, salt, key []byte) string {
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
-}
-
-// decodePHC parses an argon2id PHC string:
-//
-//	$argon2id$v=19$m=65536,t=3,p=4$<salt>$<key>
-//
-// with unpadded standard base64. Anything else, or parameters outside the
-// bounds, is ErrInvalidHash.
-func decodePHC(encoded string) (p PasswordParams, salt, key []byte, err error) {
-	bad := func(why string) (PasswordParams, []byte, []byte, error) {
-		return PasswordParams{}, nil, nil, fmt.Errorf("%w: %s", ErrInvalidHash, why)
-	}
-	if len(encoded) > maxPHCLength {
-		return bad("too long")
-	}
-	// encoding/base64 skips CR and LF even in strict mode; refuse them so
-	// that a hash has one spelling only.
-	if strings.ContainsAny(encoded, "\r\n") {
-		return bad("line break")
-	}
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[0] != "" {
-		return bad("not a PHC string")
-	}
-	if parts[1] != "argon2id" {
-		return bad("not argon2id")
-	}
-	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return bad("unsupported version")
-	}
-	params := strings.Split(parts[3], ",")
-	if len(params) != 3 {
-		return bad("malformed parameters")
-	}
-	var vals [3]uint64
-	for i, name := range [3]string{"m=", "t=", "p="} {
-		digits, ok := strings.CutPrefix(params[i], name)
-		if !ok || digits == "" || len(digits) > 10 || (digits[0] == '0' && len(digits) > 1) {
-			return bad("malformed parameters")
-		}
-		v, perr := strconv.ParseUint(digits, 10, 32)
-		if perr != nil {
-			return bad("malformed parameters")
-		}
-		vals[i] = v
-	}
-	if vals[2] > 255 {
-		return bad("p out of range")
-	}
-	// Check the lengths before decoding so that a huge field costs nothing.
-	if b64.DecodedLen(len(parts[4])) > maxSaltLength || b64.DecodedLen(len(parts[5])) > maxKeyLength {
-		return bad("salt or key too long")
-	}
-	if salt, err = b64.DecodeString(parts[4]); err != nil {
-		return bad("salt is not unpadded base64")
-	}
-	if key, err = b64.DecodeString(parts[5]); err != nil {
-		return bad("key is not unpadded base64")
-	}
-	p = PasswordParams{
-		Memory: uint32(vals[0]), Time: uint32(vals[1]), Threads: uint8(vals[2]),
-		SaltLength: uint32(len(salt)), KeyLength: uint32(len(key)),
-	}
-	if err := p.checkBounds(); err != nil {
-		return PasswordParams{}, nil, nil, err
-	}
-	return p, salt, key, nil
+	return phc.Encode(phc.Params(p), salt, key), nil
 }
 
 // verifyPassword reports whether password matches the PHC string encoded.
@@ -185,10 +81,11 @@ func decodePHC(encoded string) (p PasswordParams, salt, key []byte, err error) {
 // parameters other than current. A malformed hash is an error wrapping
 // ErrInvalidHash, never a panic; an error from derive is passed on.
 func verifyPassword(password, encoded string, current PasswordParams, derive kdf) (ok, needsRehash bool, err error) {
-	p, salt, key, err := decodePHC(encoded)
+	pp, salt, key, err := phc.Decode(encoded)
 	if err != nil {
 		return false, false, err
 	}
+	p := PasswordParams(pp)
 	got, err := derive(password, salt, p)
 	if err != nil {
 		return false, false, err
@@ -208,5 +105,90 @@ func dummyHash(p PasswordParams) (string, error) {
 	if _, err := rand.Read(buf); err != nil {
 		return "", fmt.Errorf("auth: read random bytes: %w", err)
 	}
-	return encodePHC(p, buf[:p.SaltLength], buf[p.SaltLength:]), nil
+	return phc.Encode(phc.Params(p), buf[:p.SaltLength], buf[p.SaltLength:]), nil
+}
+
+// hashSlots bounds how many argon2id derivations run at once. Each one holds
+// PasswordParams.Memory KiB (64 MiB at the defaults) until it finishes, so
+// without a bound a burst of logins is a burst of memory: 64 concurrent
+// logins took a 2-core machine to 4 GiB.
+type hashSlots struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+func newHashSlots(n int, wait time.Duration) *hashSlots {
+	return &hashSlots{slots: make(chan struct{}, n), wait: wait}
+}
+
+// acquire takes a slot, waiting at most s.wait for one. It returns
+// [ErrBusy] when the wait runs out and the context's error when ctx ends
+// first.
+func (s *hashSlots) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if s.wait <= 0 {
+		return ErrBusy
+	}
+	t := time.NewTimer(s.wait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tryAcquire takes a slot only if one is free now.
+func (s *hashSlots) tryAcquire() bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *hashSlots) release() { <-s.slots }
+
+// boundedKDF returns a kdf that runs a.kdf inside a hash slot.
+func (a *Authenticator) boundedKDF(ctx context.Context) kdf {
+	return func(password string, salt []byte, p PasswordParams) ([]byte, error) {
+		if err := a.hashSlots.acquire(ctx); err != nil {
+			return nil, err
+		}
+		defer a.hashSlots.release()
+		return a.kdf(password, salt, p)
+	}
+}
+
+// hash makes a PHC hash of password with the current parameters, in a hash
+// slot.
+func (a *Authenticator) hash(ctx context.Context, password string) (string, error) {
+	return hashPassword(password, a.cfg.passwordParams, a.boundedKDF(ctx))
+}
+
+// verify checks password against the stored hash encoded, in a hash slot.
+// It costs one derivation whatever the outcome: an unusable stored hash is
+// checked against the dummy hash as well, so it answers no faster than a
+// wrong password. err wraps [ErrInvalidHash] for an unusable hash, and is
+// [ErrBusy] or a context error when no slot could be had.
+func (a *Authenticator) verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
+	derive := a.boundedKDF(ctx)
+	ok, needsRehash, err = verifyPassword(password, encoded, a.cfg.passwordParams, derive)
+	if errors.Is(err, ErrInvalidHash) {
+		if _, _, derr := verifyPassword(password, a.dummyHash, a.cfg.passwordParams, derive); derr != nil {
+			return false, false, derr
+		}
+	}
+	return ok, needsRehash, err
 }

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // PasswordPolicy decides whether a new password is acceptable. [Authenticator.Register]
@@ -86,3 +88,22 @@ func (a *Authenticator) validateNewPassword(ctx context.Context, v *ValidationEr
 	v.add(field, "password_policy", err.Error())
 	return nil
 }
+
+// validatePassword records a problem when password is not 8 to 128
+// characters.
+func validatePassword(v *ValidationError, field, password string) {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < minPasswordLength:
+		v.add(field, "string_too_short", fmt.Sprintf("String should have at least %d characters", minPasswordLength))
+	case n > maxPasswordLength:
+		v.add(field, "string_too_long", fmt.Sprintf("String should have at most %d characters", maxPasswordLength))
+	}
+}
+
+// Password length limits, in characters (Unicode code points), as FastAPI
+// clients expect them.
+const (
+	minPasswordLength = 8
+	maxPasswordLength = 128
+)

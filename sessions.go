@@ -5,44 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/auth/internal/jose"
 	"github.com/google/uuid"
 )
-
-// clientKey is the context key for the client description recorded with a
-// new session.
-type clientKey struct{}
-
-type clientInfo struct{ userAgent, ip string }
-
-// Limits on what a session records about its client.
-const (
-	maxUserAgentLength = 256
-	maxIPLength        = 64
-)
-
-// WithClientInfo returns a context that tells [Authenticator.Login] which
-// client is logging in, to be shown in the session list. The HTTP handler
-// sets it from the request; call it yourself when calling Login directly.
-// Overlong or invalid UTF-8 values are trimmed.
-func WithClientInfo(ctx context.Context, userAgent, ip string) context.Context {
-	return context.WithValue(ctx, clientKey{}, clientInfo{
-		userAgent: clip(userAgent, maxUserAgentLength),
-		ip:        clip(ip, maxIPLength),
-	})
-}
-
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	return strings.ToValidUTF8(s, "") // drop a rune cut in half
-}
 
 // newSession returns the grant for the first refresh token of a login and,
 // when the store keeps sessions, the session to store once the tokens are

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -161,4 +162,151 @@ func appClaims(token string) []byte {
 		return nil
 	}
 	return b
+}
+
+// userCacheSize bounds the user-state cache: beyond it, entries are evicted
+// and read from the store again.
+const userCacheSize = 10000
+
+// tokenEntry is what a verified access token says, remembered until it
+// expires.
+type tokenEntry struct {
+	userID    string
+	sessionID string
+	version   int64
+	expires   time.Time
+	claims    []byte // application claims as a JSON object; read-only
+}
+
+// cachedUser is a user as read from the store at fetched.
+type cachedUser struct {
+	user    User
+	fetched time.Time
+}
+
+// Refresh exchanges a valid refresh token for a new pair. It returns an error
+// wrapping [ErrInvalidToken] for a token that is malformed, forged, expired or
+// not a refresh token; [ErrTokenInvalidated] when the password was changed
+// since, or the session was ended; and [ErrUserInactive] when the user was
+// disabled or deleted.
+//
+// When the store keeps sessions, each refresh token can be exchanged once:
+// see [SessionStore] and [WithRefreshGracePeriod] for rotation and reuse.
+func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
+	c, err := a.parse(refreshToken, jose.TypeRefresh)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	u, err := a.store.UserByID(ctx, c.Subject)
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return TokenPair{}, errors.Join(ErrUserInactive, ErrUserNotFound)
+	case err != nil:
+		return TokenPair{}, a.storeErr("look up user", err)
+	case u.Disabled:
+		return TokenPair{}, errors.Join(ErrUserInactive, ErrUserDisabled)
+	case u.TokenVersion != *c.Version:
+		return TokenPair{}, ErrTokenInvalidated
+	}
+	g := a.statelessGrant(a.now())
+	if a.sessions != nil {
+		if g, err = a.rotate(ctx, u, c); err != nil {
+			return TokenPair{}, err
+		}
+	}
+	pair, err := a.issuePair(ctx, u, g)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	e := event(ctx, u)
+	e.SessionID = g.session
+	a.report(ctx, slog.LevelInfo, "auth: token refreshed", a.cfg.hooks.Refreshed, e)
+	return pair, nil
+}
+
+// VerifyAccessToken checks an access token and returns its user. It returns
+// an error wrapping [ErrInvalidToken] for a bad token or a deleted user,
+// [ErrUserDisabled] for a disabled user, and [ErrTokenInvalidated] for a
+// token issued before the user's last password change, disabling or
+// logout-all.
+//
+// It is the check the middleware runs on every request, and it is fast for a
+// token seen before: see [WithTokenCacheSize] and [WithUserCacheTTL].
+func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*User, error) {
+	uc, err := a.verifyAccess(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return &uc.v.user, nil
+}
+
+// verifyAccess checks an access token and returns, in one allocation, a
+// context derived from ctx that carries the caller's own copy of the user
+// and the token's session ID.
+func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userContext, error) {
+	now := a.cfg.clock()
+	e, ok := a.tokens.Get(token)
+	if !ok || !now.Before(e.expires) {
+		c, err := a.parse(token, jose.TypeAccess)
+		if err != nil {
+			if ok {
+				a.tokens.Remove(token)
+			}
+			return nil, err
+		}
+		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		if a.cfg.claims != nil {
+			e.claims = appClaims(token)
+		}
+		a.tokens.Put(token, e)
+	}
+	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims}}
+	cached, err := a.currentUser(ctx, e.userID, now, &uc.v.user)
+	if err == nil && cached && uc.v.user.TokenVersion < e.version {
+		// The token is newer than what this instance remembers: another
+		// instance changed the user (a password change, logout-all) and
+		// then issued it. Ask the store rather than refuse a fresh token.
+		a.users.Remove(e.userID)
+		_, err = a.currentUser(ctx, e.userID, now, &uc.v.user)
+	}
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
+	case err != nil:
+		return nil, a.storeErr("look up user", err)
+	case uc.v.user.Disabled:
+		return nil, ErrUserDisabled
+	case uc.v.user.TokenVersion != e.version:
+		return nil, ErrTokenInvalidated
+	}
+	return uc, nil
+}
+
+// currentUser reads the user with the given ID into dst: from the user
+// cache when the entry is younger than the cache TTL (cached is then true),
+// from the store otherwise.
+func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time, dst *User) (cached bool, err error) {
+	if cu, ok := a.users.Get(id); ok && now.Sub(cu.fetched) < a.cfg.userCacheTTL {
+		*dst = cu.user
+		return true, nil
+	}
+	u, err := a.store.UserByID(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrUserNotFound) {
+			a.users.Remove(id)
+		}
+		return false, err
+	}
+	a.remember(u, now)
+	*dst = *u
+	return false, nil
+}
+
+// remember caches u as read or written at now. An entry with a higher token
+// version stays: a read that raced with this instance's own write must not
+// bring back the state from before it.
+func (a *Authenticator) remember(u *User, now time.Time) {
+	a.users.PutUnless(u.ID, &cachedUser{user: *u, fetched: now}, func(old *cachedUser) bool {
+		return old.user.TokenVersion > u.TokenVersion
+	})
 }

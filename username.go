@@ -71,3 +71,10 @@ func validateUsername(v *ValidationError, username string) string {
 	}
 	return name
 }
+
+// Username length limits, in characters (Unicode code points), as FastAPI
+// clients expect them.
+const (
+	minUsernameLength = 3
+	maxUsernameLength = 255
+)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -110,4 +111,60 @@ func parseHop(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a.Unmap().WithZone(""), true
+}
+
+// clientKey is the context key for the client description recorded with a
+// new session.
+type clientKey struct{}
+
+type clientInfo struct{ userAgent, ip string }
+
+// Limits on what a session records about its client.
+const (
+	maxUserAgentLength = 256
+	maxIPLength        = 64
+)
+
+// WithClientInfo returns a context that tells [Authenticator.Login] which
+// client is logging in, to be shown in the session list. The HTTP handler
+// sets it from the request; call it yourself when calling Login directly.
+// Overlong or invalid UTF-8 values are trimmed.
+func WithClientInfo(ctx context.Context, userAgent, ip string) context.Context {
+	return context.WithValue(ctx, clientKey{}, clientInfo{
+		userAgent: clip(userAgent, maxUserAgentLength),
+		ip:        clip(ip, maxIPLength),
+	})
+}
+
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	return strings.ToValidUTF8(s, "") // drop a rune cut in half
+}
+
+// clientAddrKey is the context key for the client's address.
+type clientAddrKey struct{}
+
+// ContextWithClientAddr returns a copy of ctx that carries addr as the
+// address of the client making the request. [Authenticator.Authenticate],
+// [Authenticator.Login] and [Authenticator.ChangePassword] charge failed
+// attempts to it as well as to the username (see [WithLoginLimits]); without
+// one, only the username is charged.
+//
+// The handlers of [Authenticator.Handler] set it from the request (see
+// [WithTrustedProxy]) unless the context already carries one, so an
+// application that works out client addresses itself can set it first in a
+// middleware. Call it yourself when you call the methods directly.
+func ContextWithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFromContext returns the address set by [ContextWithClientAddr].
+// ok is false when there is none. It never panics.
+func ClientAddrFromContext(ctx context.Context) (addr netip.Addr, ok bool) {
+	addr, ok = ctx.Value(clientAddrKey{}).(netip.Addr)
+	return addr, ok && addr.IsValid()
 }

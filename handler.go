@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gatehouse/auth/internal/httpauth"
 )
 
 // Paths served by [Authenticator.Handler].
@@ -274,41 +272,6 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, publicUser(&v.user))
 	return nil
-}
-
-// bearerToken extracts the token from the one Authorization header (see
-// [httpauth.BearerToken]). A missing header or another scheme is ErrNoToken;
-// several headers, or a token that is empty, too long or contains spaces, is
-// ErrInvalidToken.
-func bearerToken(r *http.Request) (string, error) {
-	token, err := httpauth.BearerToken(r)
-	switch {
-	case errors.Is(err, httpauth.ErrNoToken):
-		return "", ErrNoToken
-	case err != nil:
-		return "", ErrInvalidToken
-	}
-	return token, nil
-}
-
-// authenticateRequest returns the user of the request's bearer token and
-// the token's session ID.
-func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
-	uc, err := a.userContext(r)
-	if err != nil {
-		return nil, err
-	}
-	return &uc.v, nil
-}
-
-// userContext returns the request's context with the user of its bearer
-// token.
-func (a *Authenticator) userContext(r *http.Request) (*userContext, error) {
-	token, err := bearerToken(r)
-	if err != nil {
-		return nil, err
-	}
-	return a.verifyAccess(r.Context(), token)
 }
 
 // clientContext records the client's address, for the login throttle, and
