@@ -1,7 +1,7 @@
 package auth
 
 import (
-	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/gatehouse/auth/internal/cache"
@@ -39,7 +39,7 @@ type Authenticator struct {
 // cannot run safely with.
 func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if store == nil {
-		return nil, errors.New("auth: store is nil")
+		return nil, configErr(ErrInvalidConfig, "auth: store is nil")
 	}
 	cfg := defaultConfig()
 	for _, opt := range opts {
@@ -48,7 +48,7 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &Authenticator{store: store, cfg: cfg}
+	a := &Authenticator{store: timedUsers{store, cfg.storeTimeout}, cfg: cfg}
 	if err := a.setKeys(); err != nil {
 		return nil, err
 	}
@@ -62,7 +62,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	if cfg.userCacheTTL > 0 {
 		a.users = cache.New[*cachedUser](userCacheSize)
 	}
-	a.sessions, _ = store.(SessionStore)
+	if s, ok := store.(SessionStore); ok {
+		a.sessions = timedSessions{s, cfg.storeTimeout}
+	}
 	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
 	a.kdf = argon2id
 	if a.throttle, err = newLoginThrottle(&cfg, a.signer); err != nil {
@@ -76,3 +78,24 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 func (a *Authenticator) now() time.Time {
 	return a.cfg.clock().UTC().Truncate(time.Microsecond)
 }
+
+// failureLog is where failures go: the configured logger, or else
+// slog.Default(), so that a server error is never silent.
+func (a *Authenticator) failureLog() *slog.Logger {
+	if a.cfg.logger != nil {
+		return a.cfg.logger
+	}
+	return slog.Default()
+}
+
+// eventLog is where warnings that are not failures of a request go: the
+// configured logger, or nowhere.
+func (a *Authenticator) eventLog() *slog.Logger {
+	if a.cfg.logger != nil {
+		return a.cfg.logger
+	}
+	return discardLogger
+}
+
+// discardLogger logs nothing. It holds no state, so sharing it is safe.
+var discardLogger = slog.New(slog.DiscardHandler)

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -22,14 +21,14 @@ func (p *trustedProxy) validate() error {
 		return nil
 	}
 	if p.header == "" || strings.ContainsAny(p.header, " \t\r\n:") {
-		return errors.New("auth: trusted proxy header name is not valid")
+		return configErr(ErrInvalidConfig, "auth: trusted proxy header name is not valid")
 	}
 	if len(p.proxies) == 0 {
-		return errors.New("auth: trusted proxy needs at least one address prefix")
+		return configErr(ErrInvalidConfig, "auth: trusted proxy needs at least one address prefix")
 	}
 	for _, pr := range p.proxies {
 		if !pr.IsValid() {
-			return errors.New("auth: trusted proxy prefix is not valid")
+			return configErr(ErrInvalidConfig, "auth: trusted proxy prefix is not valid")
 		}
 	}
 	return nil
@@ -113,11 +112,30 @@ func parseHop(s string) (netip.Addr, bool) {
 	return a.Unmap().WithZone(""), true
 }
 
-// clientKey is the context key for the client description recorded with a
-// new session.
+// Client describes the client making a request, for the login throttle,
+// the session list and hooks.
+type Client struct {
+	// Addr is the client's address. Failed logins are charged to it as well
+	// as to the username (see [WithLoginLimits]); the zero Addr charges
+	// only the username.
+	Addr netip.Addr
+	// UserAgent is the client's User-Agent header, shown in the session
+	// list and passed to hooks. Overlong or invalid UTF-8 values are
+	// trimmed.
+	UserAgent string
+}
+
+// clientKey is the context key for the client.
 type clientKey struct{}
 
-type clientInfo struct{ userAgent, ip string }
+// clientInfo is what ContextWithClient stores: the client, and its address
+// as text for sessions and hooks (which may name a peer that is not an IP
+// address, such as a Unix socket).
+type clientInfo struct {
+	addr      netip.Addr
+	userAgent string
+	ip        string
+}
 
 // Limits on what a session records about its client.
 const (
@@ -125,15 +143,43 @@ const (
 	maxIPLength        = 64
 )
 
-// WithClientInfo returns a context that tells [Authenticator.Login] which
-// client is logging in, to be shown in the session list. The HTTP handler
-// sets it from the request; call it yourself when calling Login directly.
-// Overlong or invalid UTF-8 values are trimmed.
-func WithClientInfo(ctx context.Context, userAgent, ip string) context.Context {
+// ContextWithClient returns a copy of ctx that carries c as the client
+// making the request. [Authenticator.Login], [Authenticator.Authenticate]
+// and [Authenticator.ChangePassword] read it: for the throttle, the new
+// session and the hooks.
+//
+// The handlers of [Authenticator.Handler] set it from the request (the
+// peer's address, or what a trusted proxy reports: see [WithTrustedProxy])
+// unless the context carries one already, so an application that works out
+// client addresses itself can set it first in a middleware. Call it
+// yourself when you call the methods directly.
+func ContextWithClient(ctx context.Context, c Client) context.Context {
+	ip := ""
+	if c.Addr.IsValid() {
+		ip = c.Addr.String()
+	}
+	return withClientInfo(ctx, c.Addr, c.UserAgent, ip)
+}
+
+func withClientInfo(ctx context.Context, addr netip.Addr, userAgent, ip string) context.Context {
 	return context.WithValue(ctx, clientKey{}, clientInfo{
+		addr:      addr,
 		userAgent: clip(userAgent, maxUserAgentLength),
 		ip:        clip(ip, maxIPLength),
 	})
+}
+
+// ClientFromContext returns the client set by [ContextWithClient] or by
+// the handlers. ok is false when there is none. It never panics.
+func ClientFromContext(ctx context.Context) (c Client, ok bool) {
+	ci, ok := ctx.Value(clientKey{}).(clientInfo)
+	return Client{Addr: ci.addr, UserAgent: ci.userAgent}, ok
+}
+
+// clientOf returns the client of ctx, or the zero clientInfo.
+func clientOf(ctx context.Context) clientInfo {
+	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	return ci
 }
 
 func clip(s string, n int) string {
@@ -143,28 +189,4 @@ func clip(s string, n int) string {
 	}
 	s = s[:n]
 	return strings.ToValidUTF8(s, "") // drop a rune cut in half
-}
-
-// clientAddrKey is the context key for the client's address.
-type clientAddrKey struct{}
-
-// ContextWithClientAddr returns a copy of ctx that carries addr as the
-// address of the client making the request. [Authenticator.Authenticate],
-// [Authenticator.Login] and [Authenticator.ChangePassword] charge failed
-// attempts to it as well as to the username (see [WithLoginLimits]); without
-// one, only the username is charged.
-//
-// The handlers of [Authenticator.Handler] set it from the request (see
-// [WithTrustedProxy]) unless the context already carries one, so an
-// application that works out client addresses itself can set it first in a
-// middleware. Call it yourself when you call the methods directly.
-func ContextWithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, addr)
-}
-
-// ClientAddrFromContext returns the address set by [ContextWithClientAddr].
-// ok is false when there is none. It never panics.
-func ClientAddrFromContext(ctx context.Context) (addr netip.Addr, ok bool) {
-	addr, ok = ctx.Value(clientAddrKey{}).(netip.Addr)
-	return addr, ok && addr.IsValid()
 }

@@ -40,10 +40,11 @@ var (
 	// store does not implement [SessionStore].
 	ErrSessionsUnsupported = errors.New("auth: the store does not keep sessions")
 
-	// ErrTokenReused is joined with [ErrTokenInvalidated] when a refresh
-	// token that was already exchanged is presented again after the grace
-	// window. Its whole session is revoked.
-	ErrTokenReused = errors.New("auth: refresh token reused")
+	// ErrTokenReused is returned when a refresh token that was already
+	// exchanged is presented again outside the grace window. Its whole
+	// session is revoked. It matches [ErrTokenInvalidated] and
+	// [ErrInvalidToken].
+	ErrTokenReused error = &kindError{kind: ErrTokenInvalidated, msg: "auth: refresh token reused; its session is revoked"}
 
 	// ErrInvalidCredentials is returned for an unknown username and for a
 	// wrong password alike, so callers cannot tell the two apart.
@@ -58,22 +59,26 @@ var (
 	// [ErrUserDisabled] or [ErrUserNotFound].
 	ErrUserInactive = errors.New("auth: user no longer active")
 
-	// ErrNoToken is returned when a request carries no bearer token.
-	ErrNoToken = errors.New("auth: no bearer token")
+	// ErrNoToken is returned when a request carries no bearer token. It
+	// matches [ErrInvalidToken].
+	ErrNoToken error = &kindError{kind: ErrInvalidToken, msg: "auth: no bearer token"}
 
-	// ErrInvalidToken is returned for any token that fails verification:
-	// malformed, bad signature, wrong algorithm, wrong type, expired, issued
-	// in the future, wrong issuer or audience.
+	// ErrInvalidToken is matched by every token rejection: a token that is
+	// missing ([ErrNoToken]), malformed, forged, of the wrong type, issued in
+	// the future, for another issuer or audience, expired
+	// ([ErrTokenExpired]), invalidated ([ErrTokenInvalidated]) or reused
+	// ([ErrTokenReused]). Test for the precise cause with its own sentinel.
+	// A disabled user is [ErrUserDisabled] instead.
 	ErrInvalidToken = errors.New("auth: invalid token")
 
-	// ErrTokenExpired is joined with [ErrInvalidToken] when the only problem
-	// with a token is that it has expired.
-	ErrTokenExpired = errors.New("auth: token expired")
+	// ErrTokenExpired is returned when the only problem with a token is that
+	// it has expired. It matches [ErrInvalidToken].
+	ErrTokenExpired error = &kindError{kind: ErrInvalidToken, msg: "auth: token expired"}
 
-	// ErrTokenInvalidated is returned for a well-formed token whose token
-	// version no longer matches the user's: the password was changed or the
-	// user was disabled after it was issued.
-	ErrTokenInvalidated = errors.New("auth: token has been invalidated")
+	// ErrTokenInvalidated is returned for a well-formed token that was
+	// revoked: the password was changed, the user was disabled or logged out
+	// everywhere, or its session was ended. It matches [ErrInvalidToken].
+	ErrTokenInvalidated error = &kindError{kind: ErrInvalidToken, msg: "auth: token has been invalidated"}
 
 	// ErrIncorrectPassword is returned by ChangePassword when the current
 	// password is wrong.
@@ -105,15 +110,20 @@ var (
 	ErrThrottled = errors.New("auth: too many failed login attempts")
 
 	// ErrWeakSecret is returned by New when no signing key is configured,
-	// and for an HMAC secret that is shorter than 32 bytes or a well-known
-	// placeholder.
-	ErrWeakSecret = errors.New("auth: signing secret is missing or weak")
+	// and for an HMAC secret that is shorter than 32 bytes, a well-known
+	// placeholder or too predictable. It matches [ErrInvalidConfig].
+	ErrWeakSecret error = &kindError{kind: ErrInvalidConfig, msg: "auth: signing secret is missing or weak"}
 
 	// ErrInvalidKey is returned by New for a key it cannot use safely: an
 	// empty, malformed or repeated key ID, an ECDSA key not on P-256, an RSA
 	// key under 2048 bits, inconsistent key material, a verification-only
-	// key given as the signing key, or two signing keys.
-	ErrInvalidKey = errors.New("auth: invalid key")
+	// key given as the signing key, or two signing keys. It matches
+	// [ErrInvalidConfig].
+	ErrInvalidKey error = &kindError{kind: ErrInvalidConfig, msg: "auth: invalid key"}
+
+	// ErrInvalidConfig is matched by every error that [New] returns: an
+	// option out of range, a missing or weak key, a store that is nil.
+	ErrInvalidConfig = errors.New("auth: invalid configuration")
 )
 
 // isTransient reports whether err means "not now" rather than "no": the
@@ -196,3 +206,26 @@ func (e *ThrottledError) Error() string {
 
 // Is reports whether target is ErrThrottled.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// kindError is an error with a message of its own that also matches a more
+// general sentinel, its kind: ErrTokenExpired is an ErrInvalidToken, a
+// short secret is an ErrWeakSecret and so an ErrInvalidConfig.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+// configErr returns an error with the given one-line message that matches
+// kind, for New to return.
+func configErr(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// joinErr returns an error that matches both first and second, and reads
+// as one line: "first: second".
+func joinErr(first, second error) error {
+	return fmt.Errorf("%w: %w", first, second)
+}

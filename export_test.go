@@ -1,6 +1,9 @@
 package auth
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Test-only access to the hashing seam, for the black-box tests in package
 // auth_test. Nothing here is part of the API: _test.go files are not built
@@ -78,8 +81,13 @@ func (p *HashProbe) Release() {
 }
 
 // Len returns how many keys m holds.
-func (m *MemoryLimiter) Len() int {
+func (m *memLimiter) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.keys)
+}
+
+// NewMemoryLimiter exposes the in-memory limiter to the black-box tests.
+func NewMemoryLimiter(limit RateLimit, maxKeys int, now func() time.Time) (*memLimiter, error) {
+	return newMemLimiter(limit, maxKeys, now)
 }

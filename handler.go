@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, ok := h.routes[path]
 	if !ok {
-		h.a.cfg.errorHandler(w, r, errNotFound)
+		var err error = errNotFound
+		if !strings.HasPrefix(r.URL.Path, "/auth/") {
+			err = &mountError{path: r.URL.Path}
+		}
+		h.a.cfg.errorHandler(w, r, err)
 		return
 	}
 	if r.Method != rt.method {
@@ -274,25 +279,29 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// clientContext records the client's address, for the login throttle, and
-// its user agent and address as shown in sessions and hooks. The address is
-// the TCP peer's, or what a trusted proxy says (see [WithTrustedProxy]),
-// unless the context carries one already ([ContextWithClientAddr]).
+// clientContext records the client's address, for the login throttle,
+// and its user agent and address as shown in sessions and hooks. The
+// address is the TCP peer's, or what a trusted proxy says (see
+// [WithTrustedProxy]), unless the context carries a client already
+// ([ContextWithClient]).
 func (h *handler) clientContext(r *http.Request) context.Context {
 	ctx := r.Context()
-	addr, ok := ClientAddrFromContext(ctx)
-	if !ok {
-		if addr, ok = h.a.cfg.trustedProxy.clientAddr(r); ok {
-			ctx = ContextWithClientAddr(ctx, addr)
+	if c, ok := ClientFromContext(ctx); ok {
+		if c.UserAgent == "" {
+			c.UserAgent = r.UserAgent()
 		}
+		return ContextWithClient(ctx, c)
 	}
+	if addr, ok := h.a.cfg.trustedProxy.clientAddr(r); ok {
+		return ContextWithClient(ctx, Client{Addr: addr, UserAgent: r.UserAgent()})
+	}
+	// Not an IP peer (a Unix socket): nothing to throttle by, but the
+	// session list still shows what the peer was.
 	ip := ""
-	if ok {
-		ip = addr.String()
-	} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		ip = host
 	}
-	return WithClientInfo(ctx, r.UserAgent(), ip)
+	return withClientInfo(ctx, netip.Addr{}, r.UserAgent(), ip)
 }
 
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {

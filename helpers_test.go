@@ -3,9 +3,11 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,14 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
 
 // fakeClock is the injected clock: tests move it instead of sleeping.
 type fakeClock = testutil.Clock
+
+// TestMain keeps the failures that an Authenticator without WithLogger
+// reports to slog.Default out of the test output; TestFailuresReachDefaultLogger
+// checks that they are reported.
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
 
 func newClock() *fakeClock {
 	return testutil.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 123456789, time.UTC))

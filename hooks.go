@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 )
 
@@ -19,7 +18,7 @@ type Event struct {
 	Username string
 	// SessionID is the session concerned, when there is one.
 	SessionID string
-	// IP and UserAgent describe the client, as set by [WithClientInfo]. The
+	// IP and UserAgent describe the client, as set by [ContextWithClient]. The
 	// HTTP handlers set them from the request.
 	IP, UserAgent string
 	// Err says why a login failed: it matches [ErrInvalidCredentials] or
@@ -66,7 +65,7 @@ type Hooks struct {
 
 // event builds an Event for u (which may be nil) with the client of ctx.
 func event(ctx context.Context, u *User) Event {
-	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	ci := clientOf(ctx)
 	e := Event{User: u, IP: ci.ip, UserAgent: ci.userAgent}
 	if u != nil {
 		e.UserID, e.Username = u.ID, u.Username
@@ -80,14 +79,14 @@ func before(ctx context.Context, hook func(context.Context, Event) error, e Even
 		return nil
 	}
 	if err := hook(ctx, e); err != nil {
-		return errors.Join(ErrRejected, err)
+		return joinErr(ErrRejected, err)
 	}
 	return nil
 }
 
 // report logs e as msg and calls hook, if set.
 func (a *Authenticator) report(ctx context.Context, level slog.Level, msg string, hook func(context.Context, Event), e Event) {
-	if a.cfg.logger.Enabled(ctx, level) {
+	if l := a.cfg.logger; l != nil && l.Enabled(ctx, level) {
 		attrs := make([]slog.Attr, 0, 6)
 		if e.UserID != "" {
 			attrs = append(attrs, slog.String("user_id", e.UserID))
@@ -102,9 +101,9 @@ func (a *Authenticator) report(ctx context.Context, level slog.Level, msg string
 			attrs = append(attrs, slog.String("ip", e.IP))
 		}
 		if e.Err != nil {
-			attrs = append(attrs, slog.String("reason", problemFor(e.Err).code))
+			attrs = append(attrs, slog.String("reason", errorCode(e.Err)))
 		}
-		a.cfg.logger.LogAttrs(ctx, level, msg, attrs...)
+		l.LogAttrs(ctx, level, msg, attrs...)
 	}
 	if hook != nil {
 		hook(ctx, e)

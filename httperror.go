@@ -3,9 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/auth/internal/httpauth"
 )
@@ -19,6 +21,23 @@ var (
 	errUnsupportedGrant = errors.New("auth: unsupported grant type")
 	errCrossOrigin      = errors.New("auth: cross-origin request refused")
 )
+
+// mountError is the 404 for a path outside /auth/: most likely the handler
+// was mounted under a prefix that was not stripped, so the answer says how.
+type mountError struct{ path string }
+
+func (e *mountError) Error() string { return "auth: no such endpoint: " + e.path }
+func (e *mountError) Unwrap() error { return errNotFound }
+
+// detail tells the client which paths the handler serves and how to mount
+// it under a prefix.
+func (e *mountError) detail() string {
+	const serves = "Not Found: this handler serves paths under /auth/ (see /auth/openapi.json)"
+	if i := strings.Index(e.path, "/auth/"); i > 0 {
+		return fmt.Sprintf("%s; to serve it under %q, strip the prefix: http.StripPrefix(%q, a.Handler())", serves, e.path[:i]+"/auth/", e.path[:i])
+	}
+	return serves + "; to serve it under a prefix such as /api/v1/auth/, strip the prefix: http.StripPrefix(\"/api/v1\", a.Handler())"
+}
 
 // grantError marks an error from the OAuth2 token endpoints (login and
 // refresh), whose error codes come from RFC 6749 section 5.2 rather than
@@ -55,6 +74,7 @@ func problemFor(err error) problem {
 	}
 	var tooLarge *http.MaxBytesError
 	var throttled *ThrottledError
+	var mount *mountError
 	switch {
 	case errors.As(err, &throttled):
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: "Too many failed login attempts, retry later",
@@ -63,6 +83,8 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Server busy, retry later", retryAfter: 1}
 	case errors.As(err, &tooLarge):
 		return problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", detail: "Request body too large"}
+	case errors.As(err, &mount):
+		return problem{status: http.StatusNotFound, code: "not_found", detail: mount.detail()}
 	case errors.Is(err, errNotFound):
 		return problem{status: http.StatusNotFound, code: "not_found", detail: "Not Found"}
 	case errors.Is(err, errMethodNotAllowed):
@@ -151,3 +173,7 @@ func fieldErrors(err error) []FieldError {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	httpauth.WriteJSON(w, status, v)
 }
+
+// errorCode is the machine-readable code of err, as the "error" member of
+// a response would carry it; logs use it as the reason of a failure.
+func errorCode(err error) string { return problemFor(err).code }

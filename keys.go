@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 
 	"github.com/gatehouse/auth/internal/jose"
 )
@@ -48,27 +49,27 @@ func wrapKey(k jose.Key, err error) Key {
 	return Key{k: k}
 }
 
-// HS256Key returns an HMAC-SHA256 key with the given ID. The secret must be
-// at least 32 bytes and not a well-known placeholder, or New fails with
-// [ErrWeakSecret]; generate one with `openssl rand -hex 32`. The secret is
-// copied. It signs and verifies, never appears in the JWKS, and every party
-// that verifies with it can also sign: prefer an asymmetric key when other
-// services verify tokens.
+// HS256Key returns an HMAC-SHA256 key with the given ID. An empty kid
+// derives the ID from the secret, as [WithSecret] does, so that every
+// instance sharing the secret agrees on it without configuration; use that
+// to keep accepting tokens signed under WithSecret after rotating to
+// another key:
+//
+//	auth.WithSigningKey(newKey), auth.WithVerificationKeys(auth.HS256Key("", oldSecret))
+//
+// The secret must be at least 32 bytes, varied enough and not a well-known
+// placeholder, or New fails with [ErrWeakSecret]; generate one with
+// `openssl rand -hex 32`. The secret is copied. It signs and verifies,
+// never appears in the JWKS, and every party that verifies with it can also
+// sign: prefer an asymmetric key when other services verify tokens.
 func HS256Key(kid string, secret []byte) Key {
 	if err := checkSecret(secret); err != nil {
-		return Key{err: fmt.Errorf("key %q: %w", kid, err)}
+		return Key{err: err}
+	}
+	if kid == "" {
+		kid = secretKID(secret)
 	}
 	return wrapKey(jose.NewHMAC(kid, secret))
-}
-
-// SecretKey returns the HS256 key that [WithSecret] uses: the secret with a
-// key ID derived from it, so that every instance sharing the secret agrees
-// on the ID without configuration. Use it to keep accepting tokens signed
-// under WithSecret after rotating to another key:
-//
-//	auth.WithSigningKey(newKey), auth.WithVerificationKeys(auth.SecretKey(oldSecret))
-func SecretKey(secret []byte) Key {
-	return HS256Key(secretKID(secret), secret)
 }
 
 // secretKID derives a key ID from an HMAC secret: the first 8 bytes of
@@ -180,28 +181,71 @@ func (a *Authenticator) setKeys() error {
 	return nil
 }
 
-// checkSecret refuses HMAC secrets that are short, repeat one byte, or are
-// well-known placeholders.
+// minSecretBits is the least estimated entropy an HMAC secret may have.
+// The estimate (see secretBits) is deliberately low for random text: 32
+// random bytes from `openssl rand -hex 32` score about 200 bits, 32 random
+// letters and digits about 140; a repeated word, a run of digits or the
+// alphabet score under 30.
+const minSecretBits = 80
+
+// generateHint tells the reader how to make a good secret.
+const generateHint = "generate one with `openssl rand -hex 32`"
+
+// checkSecret refuses HMAC secrets that are empty, short, well-known
+// placeholders or too predictable.
 func checkSecret(secret []byte) error {
-	if len(secret) < 32 {
-		return fmt.Errorf("%w: it must be at least 32 bytes", ErrWeakSecret)
+	switch {
+	case len(secret) == 0:
+		return configErr(ErrWeakSecret, "auth: signing secret is empty; %s", generateHint)
+	case len(secret) < 32:
+		return configErr(ErrWeakSecret, "auth: signing secret is too short: got %d bytes, need at least 32; %s", len(secret), generateHint)
 	}
 	for _, p := range placeholderSecrets {
 		if bytes.EqualFold(bytes.TrimSpace(secret), []byte(p)) {
-			return fmt.Errorf("%w: it is a well-known placeholder", ErrWeakSecret)
+			return configErr(ErrWeakSecret, "auth: signing secret is a well-known placeholder; %s", generateHint)
 		}
 	}
-	if allSame(secret) {
-		return fmt.Errorf("%w: it repeats one byte", ErrWeakSecret)
+	if bits := secretBits(secret); bits < minSecretBits {
+		return configErr(ErrWeakSecret, "auth: signing secret is too predictable: about %d bits of entropy, need at least %d (a repeated word, a run of digits or one repeated character is not a secret); %s",
+			int(bits), minSecretBits, generateHint)
 	}
 	return nil
 }
 
-func allSame(b []byte) bool {
-	for _, c := range b {
-		if c != b[0] {
-			return false
+// secretBits estimates the entropy of a secret in bits, from below: the
+// least of the Shannon entropy of its bytes, of the steps between
+// neighbouring bytes (which exposes runs such as "0123456789"), and, for a
+// secret that repeats itself, of one period.
+func secretBits(s []byte) float64 {
+	est := shannonBits(s)
+	steps := make([]byte, len(s)-1)
+	for i := 1; i < len(s); i++ {
+		steps[i-1] = s[i] - s[i-1]
+	}
+	est = min(est, shannonBits(steps)+8) // +8: the first byte
+	for p := 1; p <= len(s)/2; p++ {
+		if bytes.Equal(s[p:], s[:len(s)-p]) {
+			est = min(est, shannonBits(s[:p]))
+			break
 		}
 	}
-	return true
+	return est
+}
+
+// shannonBits is the Shannon entropy of b's byte frequencies times its
+// length.
+func shannonBits(b []byte) float64 {
+	var counts [256]int
+	for _, c := range b {
+		counts[c]++
+	}
+	n := float64(len(b))
+	h := 0.0
+	for _, k := range counts {
+		if k > 0 {
+			p := float64(k) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h * n
 }

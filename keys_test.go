@@ -52,7 +52,7 @@ func TestNewRejectsBadKeys(t *testing.T) {
 		{"short Ed25519 public key", []auth.Option{auth.WithSigningKey(good), auth.WithVerificationKeys(auth.EdDSAPublicKey("ed", []byte{1, 2, 3}))}, auth.ErrInvalidKey},
 		{"public key as signing key", []auth.Option{auth.WithSigningKey(auth.EdDSAPublicKey("ed", ed.Public().(ed25519.PublicKey)))}, auth.ErrInvalidKey},
 		{"duplicate kid", []auth.Option{auth.WithSigningKey(good), auth.WithVerificationKeys(auth.HS256Key("ed-1", testSecret))}, auth.ErrInvalidKey},
-		{"duplicate verification kid", []auth.Option{auth.WithSigningKey(good), auth.WithVerificationKeys(auth.HS256Key("old", testSecret), auth.SecretKey(testSecret), auth.HS256Key("old", testSecret))}, auth.ErrInvalidKey},
+		{"duplicate verification kid", []auth.Option{auth.WithSigningKey(good), auth.WithVerificationKeys(auth.HS256Key("old", testSecret), auth.HS256Key("", testSecret), auth.HS256Key("old", testSecret))}, auth.ErrInvalidKey},
 		{"two signing keys", []auth.Option{auth.WithSecret(testSecret), auth.WithSigningKey(good)}, auth.ErrInvalidKey},
 		{"PEM garbage", []auth.Option{auth.WithSigningKey(auth.PEMKey("k", []byte("not pem")))}, auth.ErrInvalidKey},
 		{"PEM with two keys", []auth.Option{auth.WithSigningKey(auth.PEMKey("k", append(readPEM(t, "ed25519.pem"), readPEM(t, "p256.pem")...)))}, auth.ErrInvalidKey},
@@ -92,8 +92,8 @@ func TestPEMKeys(t *testing.T) {
 }
 
 func TestSecretKeyID(t *testing.T) {
-	kid := auth.SecretKey(testSecret).KID()
-	if kid != auth.SecretKey(append([]byte(nil), testSecret...)).KID() {
+	kid := auth.HS256Key("", testSecret).KID()
+	if kid != auth.HS256Key("", append([]byte(nil), testSecret...)).KID() {
 		t.Fatal("the derived key ID is not stable")
 	}
 	if len(kid) != 16 {
@@ -102,7 +102,7 @@ func TestSecretKeyID(t *testing.T) {
 	if _, err := hex.DecodeString(kid); err != nil {
 		t.Fatalf("kid %q is not hex", kid)
 	}
-	if kid == auth.SecretKey([]byte("a-completely-different-secret-of-32-bytes")).KID() {
+	if kid == auth.HS256Key("", []byte("a-completely-different-secret-of-32-bytes")).KID() {
 		t.Fatal("two secrets share a key ID")
 	}
 	for _, enc := range []string{string(testSecret), hex.EncodeToString(testSecret), base64.RawURLEncoding.EncodeToString(testSecret)} {
@@ -283,7 +283,7 @@ func TestJWKSEndpoint(t *testing.T) {
 }
 
 func TestJWKSAbsentWithoutAsymmetricKeys(t *testing.T) {
-	f := newFixture(t, auth.WithVerificationKeys(auth.HS256Key("hs-old", []byte("another-secret-another-secret-another"))))
+	f := newFixture(t, auth.WithVerificationKeys(auth.HS256Key("hs-old", []byte("a-retired-hs256-secret-for-the-jwks-test-4f1c"))))
 	r := do(f.a.Handler(), http.MethodGet, "/auth/.well-known/jwks.json", "", "")
 	wantError(t, r, http.StatusNotFound, "Not Found", "not_found")
 }
@@ -296,7 +296,7 @@ func TestJWKSNeverLeaksSecrets(t *testing.T) {
 	hsSecret := []byte("hmac-secret-that-must-never-be-published")
 	a := newFixture(t).newInstance(t,
 		auth.WithSigningKey(keys[3].key),
-		auth.WithVerificationKeys(keys[1].key, keys[2].key, auth.HS256Key("hs", hsSecret), auth.SecretKey(testSecret)))
+		auth.WithVerificationKeys(keys[1].key, keys[2].key, auth.HS256Key("hs", hsSecret), auth.HS256Key("", testSecret)))
 	r := do(a.Handler(), http.MethodGet, "/auth/.well-known/jwks.json", "", "")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)

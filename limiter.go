@@ -3,7 +3,6 @@ package auth
 import (
 	"container/list"
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -22,7 +21,7 @@ import (
 // when one attempt is left, exactly one of many concurrent Takes gets it.
 // Errors are for system failures only (a store that cannot be reached); on
 // an error from Take the Authenticator checks no password and answers 503,
-// so a broken Limiter fails closed. [MemoryLimiter] is the default; the
+// so a broken Limiter fails closed. [memLimiter] is the default; the
 // redislimit module shares the budget between instances through Redis.
 type Limiter interface {
 	// Take spends one attempt from key's budget and returns 0. When the
@@ -55,15 +54,15 @@ type RateLimit struct {
 // positive interval, and a full refill within a year.
 func (l RateLimit) Validate() error {
 	if l.Burst < 1 || l.Every <= 0 {
-		return errors.New("auth: a rate limit needs a burst of at least 1 and a positive interval")
+		return configErr(ErrInvalidConfig, "auth: a rate limit needs a burst of at least 1 and a positive interval")
 	}
 	if int64(l.Burst) > int64(365*24*time.Hour)/int64(l.Every) {
-		return errors.New("auth: a rate limit takes over a year to refill")
+		return configErr(ErrInvalidConfig, "auth: a rate limit takes over a year to refill")
 	}
 	return nil
 }
 
-// MemoryLimiter is a [Limiter] that keeps its budgets in memory, for one
+// memLimiter is a [Limiter] that keeps its budgets in memory, for one
 // process. It is what [New] uses unless told otherwise ([WithLoginLimits],
 // [WithLoginLimiters]).
 //
@@ -75,8 +74,8 @@ func (l RateLimit) Validate() error {
 // still no room, the least recently used key goes even though its budget is
 // not full. An attacker who can make maxKeys distinct failed attempts within
 // one refill period can thus make the limiter forget a key, which the
-// per-address budget makes costly. MemoryLimiter starts no goroutines.
-type MemoryLimiter struct {
+// per-address budget makes costly. memLimiter starts no goroutines.
+type memLimiter struct {
 	limit   RateLimit
 	maxKeys int
 	now     func() time.Time
@@ -93,23 +92,23 @@ type memoryKey struct {
 	full time.Time
 }
 
-// NewMemoryLimiter returns a MemoryLimiter that allows limit per key and
+// newMemLimiter returns a memLimiter that allows limit per key and
 // keeps at most maxKeys keys. now is the clock; nil means [time.Now].
-func NewMemoryLimiter(limit RateLimit, maxKeys int, now func() time.Time) (*MemoryLimiter, error) {
+func newMemLimiter(limit RateLimit, maxKeys int, now func() time.Time) (*memLimiter, error) {
 	if err := limit.Validate(); err != nil {
 		return nil, err
 	}
 	if maxKeys < 1 {
-		return nil, errors.New("auth: a memory limiter needs room for at least one key")
+		return nil, configErr(ErrInvalidConfig, "auth: a memory limiter needs room for at least one key")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryLimiter{limit: limit, maxKeys: maxKeys, now: now, keys: map[string]*list.Element{}}, nil
+	return &memLimiter{limit: limit, maxKeys: maxKeys, now: now, keys: map[string]*list.Element{}}, nil
 }
 
 // Take implements [Limiter].
-func (m *MemoryLimiter) Take(_ context.Context, key string) (time.Duration, error) {
+func (m *memLimiter) Take(_ context.Context, key string) (time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -134,7 +133,7 @@ func (m *MemoryLimiter) Take(_ context.Context, key string) (time.Duration, erro
 
 // makeRoom drops keys until one more fits: first those at the front whose
 // budget is full, then, if still needed, the least recently used.
-func (m *MemoryLimiter) makeRoom(now time.Time) {
+func (m *memLimiter) makeRoom(now time.Time) {
 	for e := m.order.Front(); e != nil; e = m.order.Front() {
 		if len(m.keys) < m.maxKeys && e.Value.(*memoryKey).full.After(now) {
 			return
@@ -143,13 +142,13 @@ func (m *MemoryLimiter) makeRoom(now time.Time) {
 	}
 }
 
-func (m *MemoryLimiter) remove(e *list.Element) {
+func (m *memLimiter) remove(e *list.Element) {
 	delete(m.keys, e.Value.(*memoryKey).key)
 	m.order.Remove(e)
 }
 
 // Refund implements [Limiter].
-func (m *MemoryLimiter) Refund(_ context.Context, key string) error {
+func (m *memLimiter) Refund(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e := m.keys[key]
@@ -165,7 +164,7 @@ func (m *MemoryLimiter) Refund(_ context.Context, key string) error {
 }
 
 // Reset implements [Limiter].
-func (m *MemoryLimiter) Reset(_ context.Context, key string) error {
+func (m *memLimiter) Reset(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e := m.keys[key]; e != nil {
@@ -180,7 +179,7 @@ func memoryLimiter(l RateLimit, c *config) (Limiter, error) {
 	if l == (RateLimit{}) {
 		return nil, nil
 	}
-	m, err := NewMemoryLimiter(l, c.limiterKeys, c.clock)
+	m, err := newMemLimiter(l, c.limiterKeys, c.clock)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // parameters other than the current ones is rewritten on success.
 //
 // Failed attempts are counted per username and per client address (see
-// [WithLoginLimits] and [ContextWithClientAddr]). When either has none left
+// [WithLoginLimits] and [ContextWithClient]). When either has none left
 // it returns a [*ThrottledError] without checking the password, so the
 // answer is the same whether the password was right or not. It returns
 // [ErrBusy] when no hashing slot came free in time.
@@ -73,7 +73,7 @@ func (a *Authenticator) authenticate(ctx context.Context, name, password string)
 	}
 	ok, rehash, err := a.verify(ctx, password, u.PasswordHash)
 	if errors.Is(err, ErrInvalidHash) {
-		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: stored password hash is unusable",
+		a.failureLog().LogAttrs(ctx, slog.LevelError, "auth: stored password hash is unusable",
 			slog.String("user_id", u.ID), slog.String("error", err.Error()))
 		return nil, ErrInvalidCredentials
 	}
@@ -115,14 +115,14 @@ func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
 		a.remember(u, a.cfg.clock())
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrUserNotFound):
 	default:
-		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: rehash failed",
+		a.eventLog().LogAttrs(ctx, slog.LevelWarn, "auth: rehash failed",
 			slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
 }
 
 // Login authenticates like [Authenticator.Authenticate] and issues a token
 // pair. When the store keeps sessions it starts one, recording the client
-// described by [WithClientInfo] on ctx.
+// described by [ContextWithClient] on ctx.
 func (a *Authenticator) Login(ctx context.Context, username, password string) (TokenPair, error) {
 	u, err := a.Authenticate(ctx, username, password)
 	if err != nil {

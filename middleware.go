@@ -48,8 +48,8 @@ func (a *Authenticator) middleware(next http.Handler, optional bool) http.Handle
 // logFailure logs errors that point at a fault on the server side; client
 // mistakes are not worth a log line.
 func (a *Authenticator) logFailure(r *http.Request, err error) {
-	if p := problemFor(err); p.status >= 500 {
-		a.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "auth: request failed",
+	if p := problemFor(err); p.status >= 500 && p.status != http.StatusNotImplemented {
+		a.failureLog().LogAttrs(r.Context(), slog.LevelError, "auth: request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", p.status), slog.String("error", err.Error()))
 	}

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -35,7 +34,10 @@ type config struct {
 	passwordParams PasswordParams
 	insecureHash   bool
 	clock          func() time.Time
-	logger         *slog.Logger
+	logger         *slog.Logger // nil: events nowhere, failures to slog.Default()
+	loggerSet      bool
+	storeTimeout   time.Duration
+	graceUses      int
 	errorHandler   func(http.ResponseWriter, *http.Request, error)
 
 	hashConcurrency int
@@ -61,7 +63,8 @@ func defaultConfig() config {
 		userCacheTTL:   2 * time.Second,
 		passwordParams: DefaultPasswordParams(),
 		clock:          time.Now,
-		logger:         slog.New(slog.DiscardHandler),
+		storeTimeout:   5 * time.Second,
+		graceUses:      2,
 		errorHandler:   WriteError,
 
 		hashConcurrency: runtime.GOMAXPROCS(0),
@@ -76,13 +79,13 @@ func defaultConfig() config {
 }
 
 // WithSecret sets an HMAC-SHA256 secret as the key that signs and verifies
-// tokens. It is shorthand for WithSigningKey([SecretKey](secret)): the key ID
+// tokens. It is shorthand for WithSigningKey([HS256Key]("", secret)): the key ID
 // is derived from the secret, so instances sharing the secret agree on it.
 // New fails with [ErrWeakSecret] if the secret is shorter than 32 bytes or a
 // well-known placeholder. Generate one with `openssl rand -hex 32`. The
 // slice is copied.
 func WithSecret(secret []byte) Option {
-	return WithSigningKey(SecretKey(secret))
+	return WithSigningKey(HS256Key("", secret))
 }
 
 // WithSigningKey sets the active key, which signs every new token and
@@ -194,9 +197,22 @@ func WithInsecureFastHashingForTests() Option {
 // [time.Now].
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
-// WithLogger sets the logger for events such as failed store calls. Defaults
-// to discarding everything. Passwords, hashes and tokens are never logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+// WithLogger sets the logger for what happens: logins, refreshes, reuse,
+// password changes at info and warning level, and failures that answer
+// 500 or 503 at error level. Passwords, hashes, tokens and attempted
+// usernames are never logged. Defaults to none for events, and to
+// [slog.Default] (read when logging) for failures, so that a server error
+// is never silent; pass slog.New(slog.DiscardHandler) to silence both on
+// purpose.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger, c.loggerSet = l, true } }
+
+// WithStoreTimeout sets the deadline of every call to the store (and to the
+// session store). A store that does not answer in time, such as a database
+// that stopped responding, fails the request with [ErrUnavailable], which
+// the handlers answer 503 with Retry-After, instead of holding it for as
+// long as the database is silent. The request's own context ends the wait
+// sooner. Defaults to 5 seconds.
+func WithStoreTimeout(d time.Duration) Option { return func(c *config) { c.storeTimeout = d } }
 
 // WithErrorHandler replaces the function that writes error responses, both
 // for the endpoints of [Authenticator.Handler] and for rejected requests in
@@ -222,7 +238,7 @@ func WithHashWait(d time.Duration) Option { return func(c *config) { c.hashWait 
 
 // WithLoginLimits sets the budgets of login attempts kept in memory: per
 // username (in its canonical form, whether the user exists or not) and per
-// client address (see [ContextWithClientAddr] and [WithTrustedProxy]; IPv6
+// client address (see [ContextWithClient] and [WithTrustedProxy]; IPv6
 // addresses count per /64). Only failures use up a budget: a success gives
 // its attempt back and clears the username's failures. A throttled attempt
 // is answered 429 without checking the password. No budget ever locks an
@@ -230,7 +246,8 @@ func WithHashWait(d time.Duration) Option { return func(c *config) { c.hashWait 
 //
 // Defaults to a burst of 5 then 1 a minute per username, and a burst of 20
 // then 1 every 6 seconds (10 a minute) per address. A zero RateLimit turns
-// that side off. Each side keeps at most 100,000 keys (see [MemoryLimiter]).
+// that side off. Each side keeps at most 100,000 keys, about 200 bytes each; past that the
+// least recently used keys whose budget is full are dropped first.
 func WithLoginLimits(perUsername, perAddress RateLimit) Option {
 	return func(c *config) {
 		c.nameLimit, c.addrLimit = perUsername, perAddress
@@ -281,30 +298,37 @@ func WithTrustedProxy(header string, proxies ...netip.Prefix) Option {
 // [DefaultPasswordPolicy]; nil turns the check off.
 func WithPasswordPolicy(p PasswordPolicy) Option { return func(c *config) { c.passwordPolicy = p } }
 
+// validate checks the configuration as a whole. Every error it returns
+// matches ErrInvalidConfig and says what to change.
 func (c *config) validate() error {
+	bad := func(format string, args ...any) error { return configErr(ErrInvalidConfig, "auth: "+format, args...) }
 	switch {
-	case c.accessTTL <= 0:
-		return errors.New("auth: access TTL must be positive")
-	case c.refreshTTL <= 0:
-		return errors.New("auth: refresh TTL must be positive")
+	case c.accessTTL < time.Second:
+		return bad("access TTL is %v; it must be at least a second (did you mean %v * time.Minute?)", c.accessTTL, int64(c.accessTTL))
+	case c.refreshTTL < c.accessTTL:
+		return bad("refresh TTL (%v) is shorter than the access TTL (%v); a refresh token must outlive the access token it renews", c.refreshTTL, c.accessTTL)
 	case c.refreshGrace < 0 || c.refreshGrace > 5*time.Minute:
-		return errors.New("auth: refresh grace period must be between 0 and 5 minutes")
+		return bad("refresh grace period is %v; it must be between 0 and 5 minutes", c.refreshGrace)
+	case c.graceUses < 1:
+		return bad("refresh grace uses is %d; it must be at least 1 (turn the window off with WithRefreshGracePeriod(0))", c.graceUses)
 	case c.tokenCacheSize < 0:
-		return errors.New("auth: token cache size must not be negative")
+		return bad("token cache size is %d; it must not be negative (0 turns the cache off)", c.tokenCacheSize)
 	case c.userCacheTTL < 0 || c.userCacheTTL > time.Minute:
-		return errors.New("auth: user cache TTL must be between 0 and 60 seconds")
+		return bad("user cache TTL is %v; it must be between 0 and 60 seconds", c.userCacheTTL)
 	case c.leeway < 0 || c.leeway > time.Minute:
-		return errors.New("auth: leeway must be between 0 and 60 seconds")
+		return bad("leeway is %v; it must be between 0 and 60 seconds", c.leeway)
+	case c.storeTimeout <= 0:
+		return bad("store timeout is %v; it must be positive", c.storeTimeout)
 	case c.clock == nil:
-		return errors.New("auth: clock is nil")
-	case c.logger == nil:
-		return errors.New("auth: logger is nil")
+		return bad("clock is nil")
+	case c.logger == nil && c.loggerSet:
+		return bad("logger is nil; to silence it, pass slog.New(slog.DiscardHandler)")
 	case c.errorHandler == nil:
-		return errors.New("auth: error handler is nil")
+		return bad("error handler is nil")
 	case c.hashConcurrency < 1:
-		return errors.New("auth: hash concurrency must be at least 1")
+		return bad("hash concurrency is %d; it must be at least 1", c.hashConcurrency)
 	case c.hashWait < 0:
-		return errors.New("auth: hash wait must not be negative")
+		return bad("hash wait is %v; it must not be negative", c.hashWait)
 	}
 	if err := c.trustedProxy.validate(); err != nil {
 		return err
@@ -314,7 +338,7 @@ func (c *config) validate() error {
 	}
 	if c.insecureHash {
 		if !testing.Testing() {
-			return errors.New("auth: WithInsecureFastHashingForTests used outside a test binary")
+			return bad("WithInsecureFastHashingForTests used outside a test binary")
 		}
 		return nil
 	}
@@ -372,7 +396,7 @@ func (o *CookieOptions) validate() error {
 	o.Path = strings.TrimSuffix(o.Path, "/")
 	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path + "/refresh", Domain: o.Domain}
 	if !strings.HasPrefix(o.Path, "/") || probe.Valid() != nil {
-		return errors.New("auth: invalid refresh cookie name, path or domain")
+		return configErr(ErrInvalidConfig, "auth: invalid refresh cookie name, path or domain")
 	}
 	return nil
 }

@@ -42,13 +42,13 @@ func DefaultPasswordParams() PasswordParams {
 func (p PasswordParams) validate() error {
 	switch {
 	case p.Threads < 1:
-		return fmt.Errorf("auth: argon2id threads must be at least 1")
+		return configErr(ErrInvalidConfig, "auth: argon2id threads must be at least 1")
 	case p.Memory < 7*1024 || uint64(p.Memory)*uint64(p.Time) < 5*7*1024:
-		return fmt.Errorf("auth: argon2id memory %d KiB with t=%d is below the OWASP minimum (19456 KiB with t=2, or 7168 KiB with t=5)", p.Memory, p.Time)
+		return configErr(ErrInvalidConfig, "auth: argon2id memory %d KiB with t=%d is below the OWASP minimum (19456 KiB with t=2, or 7168 KiB with t=5)", p.Memory, p.Time)
 	case p.SaltLength < 16:
-		return fmt.Errorf("auth: argon2id salt length must be at least 16 bytes")
+		return configErr(ErrInvalidConfig, "auth: argon2id salt length must be at least 16 bytes")
 	case p.KeyLength < 32:
-		return fmt.Errorf("auth: argon2id key length must be at least 32 bytes")
+		return configErr(ErrInvalidConfig, "auth: argon2id key length must be at least 32 bytes")
 	}
 	return phc.Params(p).CheckBounds()
 }

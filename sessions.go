@@ -19,7 +19,7 @@ func (a *Authenticator) newSession(ctx context.Context, u *User) (refreshGrant, 
 	if a.sessions == nil {
 		return a.statelessGrant(now), nil
 	}
-	ci, _ := ctx.Value(clientKey{}).(clientInfo)
+	ci := clientOf(ctx)
 	s := &Session{
 		ID:           uuid.NewString(),
 		UserID:       u.ID,
@@ -85,7 +85,7 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt}, nil
 		default:
 			a.reuseDetected(ctx, s, u)
-			return refreshGrant{}, errors.Join(ErrTokenInvalidated, ErrTokenReused)
+			return refreshGrant{}, ErrTokenReused
 		}
 	}
 	return refreshGrant{}, fmt.Errorf("auth: rotate session: %w", ErrConflict)
@@ -98,7 +98,7 @@ func (a *Authenticator) live(s *Session, u *User, now time.Time) bool {
 
 func (a *Authenticator) reuseDetected(ctx context.Context, s *Session, u *User) {
 	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
-		a.cfg.logger.LogAttrs(ctx, slog.LevelError, "auth: revoking a session after refresh token reuse failed",
+		a.failureLog().LogAttrs(ctx, slog.LevelError, "auth: revoking a session after refresh token reuse failed",
 			slog.String("user_id", s.UserID), slog.String("session_id", s.ID), slog.String("error", err.Error()))
 	}
 	e := event(ctx, u)
@@ -114,7 +114,7 @@ func (a *Authenticator) endSessions(ctx context.Context, userID string) {
 		return
 	}
 	if err := a.sessions.RevokeUserSessions(ctx, userID, a.now()); err != nil {
-		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: revoking sessions failed",
+		a.failureLog().LogAttrs(ctx, slog.LevelWarn, "auth: revoking sessions failed",
 			slog.String("user_id", userID), slog.String("error", err.Error()))
 	}
 }

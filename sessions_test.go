@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -442,7 +443,10 @@ func TestSessionIDFromContext(t *testing.T) {
 
 func TestClientInfoIsClipped(t *testing.T) {
 	f := newFixture(t)
-	ctx := auth.WithClientInfo(context.Background(), strings.Repeat("é", 300)+"\xff", strings.Repeat("1", 100))
+	ctx := auth.ContextWithClient(context.Background(), auth.Client{
+		UserAgent: strings.Repeat("é", 300) + "\xff",
+		Addr:      netip.MustParseAddr("fe80::1%" + strings.Repeat("1", 100)),
+	})
 	u := f.register(t, "dina", "password-1")
 	if _, err := f.a.Login(ctx, "dina", "password-1"); err != nil {
 		t.Fatal(err)

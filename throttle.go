@@ -52,7 +52,7 @@ func (t *loginThrottle) admit(ctx context.Context, name string) (attempt, error)
 		}
 		at.nameKey = key
 	}
-	if addr, ok := ClientAddrFromContext(ctx); ok && t.byAddr != nil {
+	if addr := clientOf(ctx).addr; addr.IsValid() && t.byAddr != nil {
 		key := t.key("addr", addrKey(addr))
 		if err := t.take(ctx, t.byAddr, key); err != nil {
 			at.abandoned(ctx)
@@ -127,6 +127,9 @@ func (at attempt) end(ctx context.Context, err error) {
 // or in-memory ones on c's clock.
 func newLoginThrottle(c *config, signer jose.Key) (*loginThrottle, error) {
 	t := &loginThrottle{byName: c.nameLimiter, byAddr: c.addrLimiter, logger: c.logger}
+	if t.logger == nil {
+		t.logger = slog.Default()
+	}
 	if !c.customLimiters {
 		var err error
 		if t.byName, err = memoryLimiter(c.nameLimit, c); err != nil {

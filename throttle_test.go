@@ -160,7 +160,7 @@ func TestLoginThrottlePerAddress(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	from := func(addr string) context.Context {
-		return auth.ContextWithClientAddr(ctx, netip.MustParseAddr(addr))
+		return auth.ContextWithClient(ctx, auth.Client{Addr: netip.MustParseAddr(addr)})
 	}
 	for i := range 30 {
 		f.register(t, fmt.Sprint("user", i), "password-1")
@@ -200,7 +200,7 @@ func TestLoginThrottleIPv6Prefix(t *testing.T) {
 	f := newFixture(t, auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{Burst: 2, Every: time.Minute}))
 	ctx := context.Background()
 	from := func(addr string) context.Context {
-		return auth.ContextWithClientAddr(ctx, netip.MustParseAddr(addr))
+		return auth.ContextWithClient(ctx, auth.Client{Addr: netip.MustParseAddr(addr)})
 	}
 	_, _ = f.a.Login(from("2001:db8:1:2::1"), "nobody", "password-1")
 	_, _ = f.a.Login(from("2001:db8:1:2:ffff::9"), "nobody", "password-1")
@@ -235,7 +235,7 @@ func TestChangePasswordCountsAgainstTheLoginBudget(t *testing.T) {
 func TestThrottleRefundsAttemptsThatDidNotHappen(t *testing.T) {
 	f := newFixture(t)
 	fs, a := f.withFlakyStore(t)
-	ctx := auth.ContextWithClientAddr(context.Background(), netip.MustParseAddr("198.51.100.1"))
+	ctx := auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("198.51.100.1")})
 	if _, err := a.Register(ctx, "rita", "password-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestThrottleCanBeTurnedOff(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, opt)
-			ctx := auth.ContextWithClientAddr(context.Background(), netip.MustParseAddr("192.0.2.9"))
+			ctx := auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("192.0.2.9")})
 			for range 30 {
 				if _, err := f.a.Login(ctx, "nobody", "password-1"); !errors.Is(err, auth.ErrInvalidCredentials) {
 					t.Fatal(err)
@@ -408,7 +408,7 @@ func TestHandlerChargesTheClientAddress(t *testing.T) {
 	}
 	// An address the application set first is used as it is.
 	preset := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(auth.ContextWithClientAddr(r.Context(), netip.MustParseAddr("198.51.100.5"))))
+		h.ServeHTTP(w, r.WithContext(auth.ContextWithClient(r.Context(), auth.Client{Addr: netip.MustParseAddr("198.51.100.5")})))
 	})
 	if s := loginFrom(preset, "10.1.1.1:80", "nobody", "password-1", "X-Forwarded-For", "203.0.113.12").status; s != http.StatusTooManyRequests {
 		t.Errorf("address set by the application: %d, want 429 (198.51.100.5 is spent)", s)

@@ -127,7 +127,7 @@ func (a *Authenticator) parse(token, wantType string) (*jose.Claims, error) {
 	case err == nil:
 		return c, nil
 	case errors.Is(err, jose.ErrExpired):
-		return nil, errors.Join(ErrInvalidToken, ErrTokenExpired)
+		return nil, ErrTokenExpired
 	default:
 		return nil, ErrInvalidToken
 	}
@@ -200,11 +200,11 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	u, err := a.store.UserByID(ctx, c.Subject)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return TokenPair{}, errors.Join(ErrUserInactive, ErrUserNotFound)
+		return TokenPair{}, joinErr(ErrUserInactive, ErrUserNotFound)
 	case err != nil:
 		return TokenPair{}, a.storeErr("look up user", err)
 	case u.Disabled:
-		return TokenPair{}, errors.Join(ErrUserInactive, ErrUserDisabled)
+		return TokenPair{}, joinErr(ErrUserInactive, ErrUserDisabled)
 	case u.TokenVersion != *c.Version:
 		return TokenPair{}, ErrTokenInvalidated
 	}
@@ -271,7 +271,7 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 	}
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return nil, errors.Join(ErrInvalidToken, ErrUserNotFound)
+		return nil, joinErr(ErrInvalidToken, ErrUserNotFound)
 	case err != nil:
 		return nil, a.storeErr("look up user", err)
 	case uc.v.user.Disabled:

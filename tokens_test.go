@@ -18,7 +18,7 @@ import (
 // do, so that each case fails for the reason it names.
 func forge(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 	t.Helper()
-	return forgeKID(t, method, key, auth.SecretKey(testSecret).KID(), claims)
+	return forgeKID(t, method, key, auth.HS256Key("", testSecret).KID(), claims)
 }
 
 // forgeKID is forge with the given "kid" header, or none when kid is "".
@@ -63,7 +63,7 @@ func TestVerifyRejectsForgedTokens(t *testing.T) {
 	}
 	good := forge(t, jwt.SigningMethodHS256, testSecret, valid())
 	parts := strings.Split(good, ".")
-	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"` + auth.SecretKey(testSecret).KID() + `","typ":"JWT"}`))
+	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"` + auth.HS256Key("", testSecret).KID() + `","typ":"JWT"}`))
 	cases := map[string]string{
 		"garbage":             "not-a-token",
 		"empty":               "",
