@@ -381,8 +381,27 @@ func TestRoutingErrors(t *testing.T) {
 			t.Errorf("%s %s: Allow = %q", c.method, c.path, r.header.Get("Allow"))
 		}
 	}
-	for _, p := range []string{"/auth/", "/auth/nope", "/auth/me/", "/other", "/auth/login/x"} {
+	for _, p := range []string{"/auth/", "/auth/nope", "/auth/me/", "/auth/login/x"} {
 		wantError(t, do(h, http.MethodGet, p, "", ""), http.StatusNotFound, "Not Found", "not_found")
+	}
+}
+
+// TestWrongMountSaysHowToMount: a path outside /auth/ most likely means the
+// handler was mounted under a prefix that was not stripped; the 404 says
+// which paths it serves and how to strip the prefix.
+func TestWrongMountSaysHowToMount(t *testing.T) {
+	f := newFixture(t)
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/auth/", f.a.Handler()) // the mistake: no StripPrefix
+	for path, want := range map[string]string{
+		"/api/v1/auth/login": `Not Found: this handler serves paths under /auth/ (see /auth/openapi.json); to serve it under "/api/v1/auth/", strip the prefix: http.StripPrefix("/api/v1", a.Handler())`,
+		"/other":             `Not Found: this handler serves paths under /auth/ (see /auth/openapi.json); to serve it under a prefix such as /api/v1/auth/, strip the prefix: http.StripPrefix("/api/v1", a.Handler())`,
+	} {
+		h := http.Handler(mux)
+		if path == "/other" {
+			h = f.a.Handler()
+		}
+		wantError(t, do(h, http.MethodPost, path, "", ""), http.StatusNotFound, want, "not_found")
 	}
 }
 
