@@ -201,7 +201,7 @@ type ThrottledError struct {
 
 // Error implements error.
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%v; retry after %v", ErrThrottled, e.RetryAfter)
+	return fmt.Sprintf("%v; retry after %v", ErrThrottled, max(time.Second, e.RetryAfter.Round(time.Second)))
 }
 
 // Is reports whether target is ErrThrottled.

@@ -1,0 +1,148 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/memstore"
+)
+
+// TestMisconfigurationSpeaks: each mistake a new user made gets an error
+// that matches ErrInvalidConfig and says what to do.
+func TestMisconfigurationSpeaks(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []auth.Option
+		want error
+		text string
+	}{
+		{"empty secret", []auth.Option{auth.WithSecret(nil)}, auth.ErrWeakSecret,
+			"auth: signing secret is empty; generate one with `openssl rand -hex 32`"},
+		{"short secret", []auth.Option{auth.WithSecret([]byte("too-short-secret"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too short: got 16 bytes, need at least 32; generate one with `openssl rand -hex 32`"},
+		{"repeated word", []auth.Option{auth.WithSecret([]byte("passwordpasswordpasswordpassword"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable: about 22 bits of entropy, need at least 80"},
+		{"run of digits", []auth.Option{auth.WithSecret([]byte("12345678901234567890123456789012"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"the alphabet", []auth.Option{auth.WithSecret([]byte("abcdefghijklmnopqrstuvwxyz012345"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"one character", []auth.Option{auth.WithSecret([]byte(strings.Repeat("a", 40)))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"no key", nil, auth.ErrWeakSecret, "no signing key: use WithSecret or WithSigningKey"},
+		{"access TTL in nanoseconds", []auth.Option{auth.WithSecret(testSecret), auth.WithAccessTTL(30)}, auth.ErrInvalidConfig,
+			"auth: access TTL is 30ns; it must be at least a second (did you mean 30 * time.Minute?)"},
+		{"refresh TTL shorter than access TTL", []auth.Option{auth.WithSecret(testSecret), auth.WithAccessTTL(time.Hour), auth.WithRefreshTTL(time.Minute)}, auth.ErrInvalidConfig,
+			"auth: refresh TTL (1m0s) is shorter than the access TTL (1h0m0s)"},
+		{"nil logger", []auth.Option{auth.WithSecret(testSecret), auth.WithLogger(nil)}, auth.ErrInvalidConfig,
+			"pass slog.New(slog.DiscardHandler)"},
+		{"zero store timeout", []auth.Option{auth.WithSecret(testSecret), auth.WithStoreTimeout(0)}, auth.ErrInvalidConfig,
+			"auth: store timeout is 0s; it must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := auth.New(memstore.New(), tc.opts...)
+			if !errors.Is(err, tc.want) || !errors.Is(err, auth.ErrInvalidConfig) {
+				t.Fatalf("New = %v, want %v (and ErrInvalidConfig)", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.text) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("New = %q, want one line containing %q", err, tc.text)
+			}
+		})
+	}
+	// Random secrets pass, in hex and in raw bytes.
+	for _, s := range []string{"9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8", "kJ8s9dF2mN4pQ7rT1vX3zB6cE0gH5jL8"} {
+		if _, err := auth.New(memstore.New(), auth.WithSecret([]byte(s))); err != nil {
+			t.Errorf("New with a random secret %q: %v", s, err)
+		}
+	}
+}
+
+// TestFailuresReachDefaultLogger: without WithLogger a 500 is logged to
+// slog.Default at error level; WithLogger redirects it, and a discard
+// logger silences it.
+func TestFailuresReachDefaultLogger(t *testing.T) {
+	var def bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&def, nil)))
+	defer slog.SetDefault(prev)
+
+	broken := errors.New("the store broke")
+	fs := &flakyStore{UserStore: memstore.New()}
+	fs.setErr(broken)
+	var mine bytes.Buffer
+	for _, tc := range []struct {
+		name   string
+		opts   []auth.Option
+		where  *bytes.Buffer
+		silent bool
+	}{
+		{"default", nil, &def, false},
+		{"WithLogger", []auth.Option{auth.WithLogger(slog.New(slog.NewTextHandler(&mine, nil)))}, &mine, false},
+		{"discard", []auth.Option{auth.WithLogger(slog.New(slog.DiscardHandler))}, &def, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			def.Reset()
+			mine.Reset()
+			a, err := auth.New(fs, append([]auth.Option{auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests()}, tc.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := serve(a.Handler(), loginRequest("alice", "password-1"))
+			if r.status != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500", r.status)
+			}
+			got := tc.where.String()
+			if tc.silent {
+				if def.Len()+mine.Len() != 0 {
+					t.Fatalf("discard logger: something was logged: %q %q", def.String(), mine.String())
+				}
+				return
+			}
+			if !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "the store broke") || !strings.Contains(got, "path=/auth/login") {
+				t.Fatalf("log = %q, want the failure at error level", got)
+			}
+			if strings.Contains(got, "password-1") {
+				t.Fatalf("log holds the password: %q", got)
+			}
+		})
+	}
+}
+
+// blockingStore never answers UserByUsername until its context ends, like
+// a database behind a frozen connection.
+type blockingStore struct{ auth.UserStore }
+
+func (blockingStore) UserByUsername(ctx context.Context, _ string) (*auth.User, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestStoreTimeout: a store that stops answering costs a request the store
+// timeout, then a 503 with Retry-After, not as long as the store is silent.
+func TestStoreTimeout(t *testing.T) {
+	a, err := auth.New(blockingStore{memstore.New()}, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(),
+		auth.WithStoreTimeout(20*time.Millisecond), auth.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Login(context.Background(), "alice", "password-1")
+	if !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("Login = %v, want ErrUnavailable", err)
+	}
+	r := serve(a.Handler(), loginRequest("alice", "password-1"))
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("status %d Retry-After %q, want 503 with Retry-After", r.status, r.header.Get("Retry-After"))
+	}
+	// The caller's own cancellation is not an outage.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Login(ctx, "alice", "password-1"); errors.Is(err, auth.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Login with a canceled context = %v, want context.Canceled and not ErrUnavailable", err)
+	}
+}
