@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/auth"
@@ -74,5 +75,50 @@ func TestErrorHandlerReplaced(t *testing.T) {
 func TestUserFromContextEmpty(t *testing.T) {
 	if u, ok := auth.UserFromContext(context.Background()); ok || u != nil {
 		t.Fatal("UserFromContext on an empty context reported a user")
+	}
+}
+
+// Hostile Authorization headers get the same answers on every protected
+// entry point; TestMeEndpoint covers /auth/me.
+func TestHostileAuthorizationHeaders(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "hugo", "password-1")
+	p := f.login(t, "hugo", "password-1")
+	entry := map[string]struct {
+		h            http.Handler
+		method, path string
+		ct, body     string
+	}{
+		"change-password":     {f.a.Handler(), http.MethodPost, "/auth/change-password", ctJSON, `{"current_password":"password-1","new_password":"password-1"}`},
+		"middleware":          {f.a.Middleware(whoami()), http.MethodGet, "/hello", "", ""},
+		"optional middleware": {f.a.OptionalMiddleware(whoami()), http.MethodGet, "/hello", "", ""},
+	}
+	tests := []struct {
+		name   string
+		header []string
+		status int
+		code   string
+	}{
+		{"Bearer and 1 MiB of dots", []string{"Authorization", "Bearer " + strings.Repeat(".", 1<<20)}, http.StatusUnauthorized, "invalid_token"},
+		{"two Authorization headers", []string{"Authorization", "Bearer " + p.AccessToken, "Authorization", "Bearer " + p.AccessToken}, http.StatusUnauthorized, "invalid_token"},
+		{"two tokens in one header", []string{"Authorization", "Bearer a b"}, http.StatusUnauthorized, "invalid_token"},
+		{"scheme without a token", []string{"Authorization", "Bearer "}, http.StatusUnauthorized, "invalid_token"},
+		{"another scheme", []string{"Authorization", "Basic aHVnbzpwYXNzd29yZC0x"}, http.StatusUnauthorized, "invalid_request"},
+		{"lower-case scheme", []string{"Authorization", "bearer " + p.AccessToken}, 0, ""},
+		{"mixed-case scheme", []string{"Authorization", "bEaReR " + p.AccessToken}, 0, ""},
+	}
+	for name, e := range entry {
+		for _, tc := range tests {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				r := do(e.h, e.method, e.path, e.ct, e.body, tc.header...)
+				if tc.status == 0 {
+					if r.status >= 300 && r.status != http.StatusBadRequest { // 400: same password, past authentication
+						t.Fatalf("status %d: %s", r.status, r.body)
+					}
+					return
+				}
+				wantError(t, r, tc.status, "", tc.code)
+			})
+		}
 	}
 }

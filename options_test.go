@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,85 @@ func TestStoreTimeout(t *testing.T) {
 	cancel()
 	if _, err := a.Login(ctx, "alice", "password-1"); errors.Is(err, auth.ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Login with a canceled context = %v, want context.Canceled and not ErrUnavailable", err)
+	}
+}
+
+func TestNewRejectsUnsafeConfig(t *testing.T) {
+	weak := auth.DefaultPasswordParams()
+	weak.Memory = 4096
+	shortSalt := auth.DefaultPasswordParams()
+	shortSalt.SaltLength = 8
+	huge := auth.DefaultPasswordParams()
+	huge.Memory = 4 << 20
+	tests := []struct {
+		name string
+		opts []auth.Option
+		want error
+	}{
+		{"no secret", nil, auth.ErrWeakSecret},
+		{"short secret", []auth.Option{auth.WithSecret([]byte("too-short-secret"))}, auth.ErrWeakSecret},
+		{"origin placeholder", []auth.Option{auth.WithSecret([]byte("change-me-in-production-please-use-a-secure-secret-key"))}, auth.ErrWeakSecret},
+		{"repeated byte", []auth.Option{auth.WithSecret([]byte(strings.Repeat("a", 40)))}, auth.ErrWeakSecret},
+		{"leeway over a minute", []auth.Option{auth.WithSecret(testSecret), auth.WithLeeway(2 * time.Minute)}, nil},
+		{"negative leeway", []auth.Option{auth.WithSecret(testSecret), auth.WithLeeway(-time.Second)}, nil},
+		{"zero access TTL", []auth.Option{auth.WithSecret(testSecret), auth.WithAccessTTL(0)}, nil},
+		{"negative refresh TTL", []auth.Option{auth.WithSecret(testSecret), auth.WithRefreshTTL(-time.Hour)}, nil},
+		{"memory below OWASP", []auth.Option{auth.WithSecret(testSecret), auth.WithPasswordParams(weak)}, nil},
+		{"m=64MiB t=1 is fine but m=19MiB t=1 is not", []auth.Option{auth.WithSecret(testSecret), auth.WithPasswordParams(auth.PasswordParams{Memory: 19456, Time: 1, Threads: 1, SaltLength: 16, KeyLength: 32})}, nil},
+		{"short salt", []auth.Option{auth.WithSecret(testSecret), auth.WithPasswordParams(shortSalt)}, nil},
+		{"memory over cap", []auth.Option{auth.WithSecret(testSecret), auth.WithPasswordParams(huge)}, nil},
+		{"nil clock", []auth.Option{auth.WithSecret(testSecret), auth.WithClock(nil)}, nil},
+		{"nil logger", []auth.Option{auth.WithSecret(testSecret), auth.WithLogger(nil)}, nil},
+		{"no hashing slots", []auth.Option{auth.WithSecret(testSecret), auth.WithHashConcurrency(0)}, nil},
+		{"negative hash wait", []auth.Option{auth.WithSecret(testSecret), auth.WithHashWait(-time.Second)}, nil},
+		{"login limit without interval", []auth.Option{auth.WithSecret(testSecret), auth.WithLoginLimits(auth.RateLimit{Burst: 5}, auth.RateLimit{})}, nil},
+		{"negative address burst", []auth.Option{auth.WithSecret(testSecret), auth.WithLoginLimits(auth.RateLimit{}, auth.RateLimit{Burst: -1, Every: time.Second})}, nil},
+		{"trusted proxy without prefixes", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("X-Forwarded-For")}, nil},
+		{"trusted proxy without header", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("", netip.MustParsePrefix("10.0.0.0/8"))}, nil},
+		{"trusted proxy with a bad header name", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("X Real IP", netip.MustParsePrefix("10.0.0.0/8"))}, nil},
+		{"trusted proxy with an invalid prefix", []auth.Option{auth.WithSecret(testSecret), auth.WithTrustedProxy("X-Real-IP", netip.Prefix{})}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := auth.New(memstore.New(), tc.opts...)
+			if err == nil || a != nil {
+				t.Fatalf("New succeeded, want an error")
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("New error = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, err := auth.New(nil, auth.WithSecret(testSecret)); err == nil {
+		t.Error("New(nil store) succeeded")
+	}
+	// The OWASP minimum itself is accepted, and so are the defaults.
+	ok := auth.PasswordParams{Memory: 19456, Time: 2, Threads: 1, SaltLength: 16, KeyLength: 32}
+	oneTime := auth.PasswordParams{Memory: 47104, Time: 1, Threads: 1, SaltLength: 16, KeyLength: 32}
+	for _, p := range []auth.PasswordParams{ok, auth.DefaultPasswordParams(), oneTime} {
+		if _, err := auth.New(memstore.New(), auth.WithSecret(testSecret), auth.WithPasswordParams(p)); err != nil {
+			t.Errorf("New with %+v: %v", p, err)
+		}
+	}
+}
+
+func TestInsecureHashingIsCheap(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "olga", "password-1")
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("hash = %q", u.PasswordHash)
+	}
+	// WithPasswordParams after it restores the full check.
+	weak := auth.PasswordParams{Memory: 64, Time: 1, Threads: 1, SaltLength: 16, KeyLength: 32}
+	if _, err := auth.New(memstore.New(), auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithPasswordParams(weak)); err == nil {
+		t.Error("weak WithPasswordParams accepted after WithInsecureFastHashingForTests")
+	}
+}
+
+func TestNewRejectsBadCacheOptions(t *testing.T) {
+	for _, opt := range []auth.Option{auth.WithTokenCacheSize(-1), auth.WithUserCacheTTL(-time.Second), auth.WithUserCacheTTL(2 * time.Minute)} {
+		if _, err := auth.New(memstore.New(), auth.WithSecret(testSecret), opt); err == nil {
+			t.Error("New accepted a bad cache option")
+		}
 	}
 }

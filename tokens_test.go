@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,234 @@ func FuzzVerifyAccessToken(f *testing.F) {
 			t.Fatalf("unexpected error class: %v", err)
 		}
 	})
+}
+
+func TestTokensAndRefresh(t *testing.T) {
+	f := newFixture(t, auth.WithAccessTTL(10*time.Minute), auth.WithRefreshTTL(time.Hour))
+	ctx := context.Background()
+	u := f.register(t, "erin", "password-1")
+	pair := f.login(t, "erin", "password-1")
+	if pair.TokenType != "bearer" || pair.ExpiresIn != 600 || pair.AccessToken == "" || pair.RefreshToken == "" {
+		t.Fatalf("pair = %+v", pair)
+	}
+	got, err := f.a.VerifyAccessToken(ctx, pair.AccessToken)
+	if err != nil || got.ID != u.ID {
+		t.Fatalf("VerifyAccessToken = %v, %v", got, err)
+	}
+	// The kinds are kept apart.
+	if _, err := f.a.VerifyAccessToken(ctx, pair.RefreshToken); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("refresh token used as access token: %v", err)
+	}
+	if _, err := f.a.Refresh(ctx, pair.AccessToken); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("access token used as refresh token: %v", err)
+	}
+	// Access expires first; refresh still works.
+	f.clock.Advance(11 * time.Minute)
+	if _, err := f.a.VerifyAccessToken(ctx, pair.AccessToken); !errors.Is(err, auth.ErrTokenExpired) || !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("expired access token: %v, want ErrInvalidToken and ErrTokenExpired", err)
+	}
+	next, err := f.a.Refresh(ctx, pair.RefreshToken)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if _, err := f.a.VerifyAccessToken(ctx, next.AccessToken); err != nil {
+		t.Errorf("refreshed access token: %v", err)
+	}
+	f.clock.Advance(time.Hour)
+	if _, err := f.a.Refresh(ctx, pair.RefreshToken); !errors.Is(err, auth.ErrTokenExpired) {
+		t.Errorf("expired refresh token: %v", err)
+	}
+}
+
+func TestLeeway(t *testing.T) {
+	f := newFixture(t, auth.WithAccessTTL(time.Minute), auth.WithLeeway(10*time.Second))
+	f.register(t, "fay", "password-1")
+	pair := f.login(t, "fay", "password-1")
+	f.clock.Advance(time.Minute + 5*time.Second)
+	if _, err := f.a.VerifyAccessToken(context.Background(), pair.AccessToken); err != nil {
+		t.Errorf("token 5 s past exp with 10 s leeway: %v", err)
+	}
+	f.clock.Advance(10 * time.Second)
+	if _, err := f.a.VerifyAccessToken(context.Background(), pair.AccessToken); !errors.Is(err, auth.ErrTokenExpired) {
+		t.Errorf("token 15 s past exp with 10 s leeway: %v", err)
+	}
+}
+
+// twoInstances returns two Authenticators sharing one store and one clock,
+// as two processes behind a load balancer would.
+func twoInstances(t *testing.T, opts ...auth.Option) (a1, a2 *auth.Authenticator, clock *fakeClock) {
+	t.Helper()
+	store := memstore.New()
+	clock = newClock()
+	mk := func() *auth.Authenticator {
+		a, err := auth.New(store, append([]auth.Option{auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(clock.Now)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	return mk(), mk(), clock
+}
+
+func TestRevocationAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		revoke func(a *auth.Authenticator, u *auth.User) error
+	}{
+		{"disable", func(a *auth.Authenticator, u *auth.User) error { return a.SetDisabled(ctx, u.ID, true) }},
+		{"password change", func(a *auth.Authenticator, u *auth.User) error {
+			return a.ChangePassword(ctx, u, "password-1", "password-2")
+		}},
+		{"logout-all", func(a *auth.Authenticator, u *auth.User) error { return a.LogoutAll(ctx, u.ID) }},
+		{"delete", func(a *auth.Authenticator, u *auth.User) error { return a.DeleteUser(ctx, u.ID) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a1, a2, clock := twoInstances(t, auth.WithUserCacheTTL(3*time.Second))
+			u, err := a1.Register(ctx, "ruth", "password-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := a1.Login(ctx, "ruth", "password-1")
+			// Both instances have seen the token and cached the user.
+			for _, a := range []*auth.Authenticator{a1, a2} {
+				if _, err := a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tc.revoke(a1, u); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a1.VerifyAccessToken(ctx, p.AccessToken); err == nil {
+				t.Fatal("the instance that revoked still accepts the token")
+			}
+			// The other instance may trust its cache for at most the TTL.
+			clock.Advance(2 * time.Second)
+			if _, err := a2.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+				t.Fatalf("within the staleness bound the other instance rejected early: %v (allowed, but the cache is not working)", err)
+			}
+			clock.Advance(1 * time.Second)
+			if _, err := a2.VerifyAccessToken(ctx, p.AccessToken); err == nil {
+				t.Fatal("the other instance still accepts the token after the staleness bound")
+			}
+		})
+	}
+}
+
+func TestUserCacheTTLZeroAlwaysAsksTheStore(t *testing.T) {
+	ctx := context.Background()
+	a1, a2, _ := twoInstances(t, auth.WithUserCacheTTL(0))
+	u, _ := a1.Register(ctx, "sara", "password-1")
+	p, _ := a1.Login(ctx, "sara", "password-1")
+	if _, err := a2.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if err := a1.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a2.VerifyAccessToken(ctx, p.AccessToken); err == nil {
+		t.Fatal("with no user cache the other instance still accepts the token")
+	}
+}
+
+func TestCachedTokenStillExpires(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []int{0, 10000} {
+		f := newFixture(t, auth.WithTokenCacheSize(size), auth.WithAccessTTL(time.Minute), auth.WithLeeway(0))
+		f.register(t, "tom", "password-1")
+		p := f.login(t, "tom", "password-1")
+		if _, err := f.a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Minute)
+		if _, err := f.a.VerifyAccessToken(ctx, p.AccessToken); !errors.Is(err, auth.ErrTokenExpired) {
+			t.Fatalf("cache size %d: expired token: %v", size, err)
+		}
+	}
+}
+
+func TestStoreDownWithFreshCache(t *testing.T) {
+	ctx := context.Background()
+	fs := &flakyStore{UserStore: memstore.New()}
+	clock := newClock()
+	a, _ := auth.New(fs, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(clock.Now))
+	_, _ = a.Register(ctx, "uma", "password-1")
+	p, _ := a.Login(ctx, "uma", "password-1")
+	if _, err := a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	fs.setErr(errDown)
+	if _, err := a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+		t.Fatalf("fresh cached user while the store is down: %v", err)
+	}
+	clock.Advance(3 * time.Second)
+	if _, err := a.VerifyAccessToken(ctx, p.AccessToken); !errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("stale cache while the store is down: %v, want ErrUnavailable (fail closed)", err)
+	}
+}
+
+// A token issued by one instance right after it changed the user must work
+// at once on the others, whose cache still holds the user's older state.
+func TestFreshTokenAcceptedOnOtherInstance(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change func(a *auth.Authenticator, u *auth.User) error
+	}{
+		{"password change", func(a *auth.Authenticator, u *auth.User) error {
+			return a.ChangePassword(ctx, u, "password-1", "password-2")
+		}},
+		{"logout-all", func(a *auth.Authenticator, u *auth.User) error { return a.LogoutAll(ctx, u.ID) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a1, a2, _ := twoInstances(t, auth.WithUserCacheTTL(10*time.Second))
+			u, _ := a1.Register(ctx, "walt", "password-1")
+			old, _ := a1.Login(ctx, "walt", "password-1")
+			if _, err := a2.VerifyAccessToken(ctx, old.AccessToken); err != nil { // a2 caches version 1
+				t.Fatal(err)
+			}
+			if err := tc.change(a1, u); err != nil {
+				t.Fatal(err)
+			}
+			password := "password-1"
+			if tc.name == "password change" {
+				password = "password-2"
+			}
+			fresh, err := a1.Login(ctx, "walt", password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a2.VerifyAccessToken(ctx, fresh.AccessToken); err != nil {
+				t.Fatalf("the other instance refused a token issued after the change: %v", err)
+			}
+			// Having looked, it now refuses the old one at once.
+			if _, err := a2.VerifyAccessToken(ctx, old.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("old token on the other instance: %v", err)
+			}
+		})
+	}
+}
+
+// A user deleted on another instance, while this one still trusts its cache,
+// gets 401 from the endpoints that read the user again: never a 500.
+func TestDeletedElsewhereIsNotA500(t *testing.T) {
+	ctx := context.Background()
+	a1, a2, _ := twoInstances(t)
+	u, _ := a1.Register(ctx, "xena", "password-1")
+	p, _ := a1.Login(ctx, "xena", "password-1")
+	h := a1.Handler()
+	if r := do(h, http.MethodGet, "/auth/me", "", "", bearer(p.AccessToken)...); r.status != http.StatusOK {
+		t.Fatal(r.status)
+	}
+	if err := a2.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []response{
+		do(h, http.MethodGet, "/auth/sessions", "", "", bearer(p.AccessToken)...),
+		do(h, http.MethodPost, "/auth/logout-all", "", "", bearer(p.AccessToken)...),
+		do(h, http.MethodDelete, "/auth/sessions/x", "", "", bearer(p.AccessToken)...),
+		postJSON(h, "/auth/change-password", `{"current_password":"password-1","new_password":"password-2"}`, bearer(p.AccessToken)...),
+	} {
+		wantError(t, r, http.StatusUnauthorized, "Could not validate credentials", "invalid_token")
+	}
 }
