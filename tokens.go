@@ -2,12 +2,9 @@ package auth
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/auth/internal/jose"
@@ -29,12 +26,6 @@ type TokenPair struct {
 
 	// refreshExpires is when the refresh token expires, for cookie mode.
 	refreshExpires time.Time
-}
-
-// reservedClaims are the claims WithClaims may not set.
-var reservedClaims = map[string]bool{
-	"sub": true, "exp": true, "iat": true, "nbf": true, "jti": true,
-	"iss": true, "aud": true, "type": true, "ver": true, "sid": true,
 }
 
 // refreshGrant describes the refresh token of a pair: its session, jti and
@@ -75,10 +66,8 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 		if extra, err = a.cfg.claims(ctx, u); err != nil {
 			return TokenPair{}, fmt.Errorf("auth: claims: %w", err)
 		}
-		for k := range extra {
-			if reservedClaims[k] {
-				return TokenPair{}, fmt.Errorf("%w: %q", ErrReservedClaim, k)
-			}
+		if err := checkClaims(extra); err != nil {
+			return TokenPair{}, err
 		}
 	}
 	now := a.now()
@@ -131,37 +120,6 @@ func (a *Authenticator) parse(token, wantType string) (*jose.Claims, error) {
 	default:
 		return nil, ErrInvalidToken
 	}
-}
-
-// appClaims returns the application claims of a verified token, every
-// claim that is not reserved, as a JSON object; nil when there are none.
-// Kept as JSON, each reader decodes its own copy, nested values included.
-func appClaims(token string) []byte {
-	parts := strings.SplitN(token, ".", 3)
-	if len(parts) != 3 {
-		return nil
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(payload, &m) != nil {
-		return nil
-	}
-	for k := range m {
-		if reservedClaims[k] {
-			delete(m, k)
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil
-	}
-	return b
 }
 
 // userCacheSize bounds the user-state cache: beyond it, entries are evicted

@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// reservedClaims are the claims WithClaims may not set, in any case:
+// encoding/json matches object keys ignoring case, so "SUB" next to "sub"
+// would be read as the subject by some parser.
+var reservedClaims = []string{"sub", "exp", "iat", "nbf", "jti", "iss", "aud", "type", "ver", "sid"}
+
+// isReservedClaim reports whether name is a reserved claim, ignoring case.
+func isReservedClaim(name string) bool {
+	for _, r := range reservedClaims {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkClaims refuses application claims that use a reserved name in any
+// case.
+func checkClaims(extra map[string]any) error {
+	for k := range extra {
+		if isReservedClaim(k) {
+			return fmt.Errorf("%w: %q (claim names are compared ignoring case)", ErrReservedClaim, k)
+		}
+	}
+	return nil
+}
+
+// appClaims returns the application claims of a verified token, every
+// claim that is not reserved, as a JSON object; nil when there are none.
+// Kept as JSON, each reader decodes its own copy, nested values included.
+func appClaims(token string) []byte {
+	parts := strings.SplitN(token, ".", 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return nil
+	}
+	for k := range m {
+		if isReservedClaim(k) {
+			delete(m, k)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
+}
