@@ -85,6 +85,8 @@ func (f *fixture) withFlakyStore(t testing.TB) (*flakyStore, *auth.Authenticator
 }
 
 // flakyStore wraps a store and can be told to fail every call with an error.
+// It is a UserStore only, so an Authenticator on it keeps no sessions; see
+// flakySessionStore for one that does.
 type flakyStore struct {
 	auth.UserStore
 	mu  sync.Mutex
@@ -163,3 +165,70 @@ func newRequest(method, path, contentType, body string) *http.Request {
 	}
 	return r
 }
+
+// flakySessionStore is a flakyStore that keeps sessions too, and fails
+// the session calls as well while its error is set.
+type flakySessionStore struct {
+	*flakyStore
+	sessions auth.SessionStore
+}
+
+// newDownStore returns a flakySessionStore on a new memstore.
+func newDownStore() *flakySessionStore {
+	m := memstore.New()
+	return &flakySessionStore{flakyStore: &flakyStore{UserStore: m}, sessions: m}
+}
+
+func (s *flakySessionStore) CreateSession(ctx context.Context, sess *auth.Session) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.sessions.CreateSession(ctx, sess)
+}
+
+func (s *flakySessionStore) Session(ctx context.Context, id string) (*auth.Session, error) {
+	if err := s.fail(); err != nil {
+		return nil, err
+	}
+	return s.sessions.Session(ctx, id)
+}
+
+func (s *flakySessionStore) RotateSession(ctx context.Context, id, from, to string, at time.Time) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.sessions.RotateSession(ctx, id, from, to, at)
+}
+
+func (s *flakySessionStore) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.sessions.RevokeSession(ctx, id, at)
+}
+
+func (s *flakySessionStore) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.sessions.RevokeUserSessions(ctx, userID, at)
+}
+
+func (s *flakySessionStore) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
+	if err := s.fail(); err != nil {
+		return nil, err
+	}
+	return s.sessions.UserSessions(ctx, userID, now)
+}
+
+func (s *flakySessionStore) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
+	if err := s.fail(); err != nil {
+		return 0, err
+	}
+	return s.sessions.DeleteSessions(ctx, before)
+}
+
+var _ auth.SessionStore = (*flakySessionStore)(nil)
+
+// statelessStore hides memstore's SessionStore methods.
+type statelessStore struct{ auth.UserStore }

@@ -51,7 +51,7 @@ func (e grantError) Unwrap() error { return e.err }
 type problem struct {
 	status int
 	code   string // machine-readable "error" member
-	detail string // human-readable "detail" member, the origin design's words
+	detail string // human-readable "detail" member, as FastAPI clients expect it
 	// challenge is the WWW-Authenticate value, if any.
 	challenge string
 	// retryAfter is the Retry-After value in seconds, if any.

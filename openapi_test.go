@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,113 +33,6 @@ import (
 //     well-formed; one it rejects with 422 is not);
 //   - every documented operation and every status it documents must be
 //     produced at least once.
-
-// downStore is a memstore whose every call, the session calls included,
-// fails with err while err is set. (flakyStore hides the session methods,
-// so it cannot make the session endpoints fail.)
-type downStore struct {
-	*memstore.Store
-	mu  sync.Mutex
-	err error
-}
-
-func (s *downStore) setErr(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.err = err
-}
-
-func (s *downStore) fail() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-func (s *downStore) CreateUser(ctx context.Context, u *auth.User) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.CreateUser(ctx, u)
-}
-
-func (s *downStore) UserByID(ctx context.Context, id string) (*auth.User, error) {
-	if err := s.fail(); err != nil {
-		return nil, err
-	}
-	return s.Store.UserByID(ctx, id)
-}
-
-func (s *downStore) UserByUsername(ctx context.Context, name string) (*auth.User, error) {
-	if err := s.fail(); err != nil {
-		return nil, err
-	}
-	return s.Store.UserByUsername(ctx, name)
-}
-
-func (s *downStore) UpdateUser(ctx context.Context, u *auth.User, h string, v int64) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.UpdateUser(ctx, u, h, v)
-}
-
-func (s *downStore) DeleteUser(ctx context.Context, id string) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.DeleteUser(ctx, id)
-}
-
-func (s *downStore) CreateSession(ctx context.Context, sess *auth.Session) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.CreateSession(ctx, sess)
-}
-
-func (s *downStore) Session(ctx context.Context, id string) (*auth.Session, error) {
-	if err := s.fail(); err != nil {
-		return nil, err
-	}
-	return s.Store.Session(ctx, id)
-}
-
-func (s *downStore) RotateSession(ctx context.Context, id, from, to string, at time.Time) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.RotateSession(ctx, id, from, to, at)
-}
-
-func (s *downStore) RevokeSession(ctx context.Context, id string, at time.Time) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.RevokeSession(ctx, id, at)
-}
-
-func (s *downStore) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
-	if err := s.fail(); err != nil {
-		return err
-	}
-	return s.Store.RevokeUserSessions(ctx, userID, at)
-}
-
-func (s *downStore) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
-	if err := s.fail(); err != nil {
-		return nil, err
-	}
-	return s.Store.UserSessions(ctx, userID, now)
-}
-
-func (s *downStore) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
-	if err := s.fail(); err != nil {
-		return 0, err
-	}
-	return s.Store.DeleteSessions(ctx, before)
-}
-
-var _ auth.SessionStore = (*downStore)(nil)
 
 // errBroken is a store failure that is not an outage: the handlers answer 500.
 var errBroken = errors.New("pq: relation \"users\" does not exist")
@@ -391,7 +283,7 @@ func multipartBody(boundary string, fields ...string) string {
 
 func TestOpenAPIContract(t *testing.T) {
 	clock := newClock()
-	store := &downStore{Store: memstore.New()}
+	store := newDownStore()
 	a, err := auth.New(store, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(), auth.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,6 @@ import (
 	"github.com/gatehouse/auth/memstore"
 )
 
-// statelessStore hides memstore's SessionStore methods.
-type statelessStore struct{ auth.UserStore }
-
 func TestRefreshRotation(t *testing.T) {
 	var reused []string
 	f := newFixture(t, auth.WithHooks(auth.Hooks{ReuseDetected: func(_ context.Context, e auth.Event) {
