@@ -88,6 +88,11 @@ func (a *Authenticator) authenticate(ctx context.Context, name, password string)
 	}
 	if rehash {
 		a.rehash(ctx, u, password)
+	} else {
+		// The user was just read from the store: what this instance
+		// remembers may be older (disabled here, re-enabled elsewhere),
+		// and must not refuse the tokens this login issues.
+		a.remember(u, a.cfg.clock())
 	}
 	return u, nil
 }

@@ -404,3 +404,28 @@ func TestDeletedElsewhereIsNotA500(t *testing.T) {
 		wantError(t, r, http.StatusUnauthorized, "Could not validate credentials", "invalid_token")
 	}
 }
+
+// TestLoginRefreshesTheUserCache: a user disabled through this instance and
+// re-enabled through another can use the tokens of a fresh login here at
+// once, not only after the user-cache TTL.
+func TestLoginRefreshesTheUserCache(t *testing.T) {
+	a1, a2, _ := twoInstances(t, auth.WithUserCacheTTL(time.Minute))
+	ctx := context.Background()
+	u, err := a1.Register(ctx, "rene", "password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a1.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := a2.SetDisabled(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a1.Login(ctx, "rene", "password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a1.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+		t.Fatalf("fresh login's token refused on the instance that issued it: %v", err)
+	}
+}
