@@ -10,7 +10,11 @@
 //
 // It reads JWT_SECRET_KEY, JWT_ACCESS_EXP_MINUTES and JWT_REFRESH_EXP_DAYS.
 // Without JWT_SECRET_KEY it generates a random secret once and keeps it in a
-// file readable only by its owner, beside the database.
+// file readable only by its owner: beside a SQLite database (auth.db.secret),
+// else in -secret-file (./gatehouse.secret by default). Tokens carry an
+// issuer and audience (-issuer, -audience; by default http://localhost:PORT),
+// so that deployments sharing a secret do not accept each other's tokens.
+// -max-conns caps the connections served at once. "server -h" says more.
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +36,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,12 +45,30 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, os.Args[1:], os.Getenv, logger, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+	code := realMain(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// realMain runs the command and returns its exit status: 0 also for -h, 2
+// for a bad command line.
+func realMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	c, err := parseConfig(args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
+	if err != nil {
+		if !errors.Is(err, errFlags) {
+			fmt.Fprintln(stderr, "server:", err)
+		}
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := run(ctx, c, stdout, logger, nil); err != nil {
+		fmt.Fprintln(stderr, "server:", err)
+		return 1
+	}
+	return 0
 }
 
 // config is what flags and environment say.
@@ -53,25 +77,69 @@ type config struct {
 	db         string
 	secret     []byte
 	secretFile string // where a generated secret is kept; "" keeps it in memory
+	issuer     string // "" derives it from the listening address
+	audience   string // "" uses the issuer
+	maxConns   int
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	args       []string // what follows the flags: a subcommand
 }
 
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+// defaultSecretFile is where the generated secret of a server database
+// (PostgreSQL, MySQL) is kept unless -secret-file says otherwise.
+const defaultSecretFile = "gatehouse.secret"
+
+const usageText = `usage: server [flags] [users disable|enable NAME]
+
+Serves the Gatehouse endpoints under /auth/, GET /hello and a demo page at /.
+With "users disable NAME" it revokes a user's tokens and blocks their logins.
+
+Environment: JWT_SECRET_KEY (the HMAC signing secret, 32+ bytes),
+JWT_ACCESS_EXP_MINUTES (default 30), JWT_REFRESH_EXP_DAYS (default 7).
+
+Without JWT_SECRET_KEY the server generates a secret on first start and keeps
+it, readable by its owner only (mode 0600), in -secret-file; later starts
+reuse it. -secret-file defaults to PATH.secret beside a sqlite:PATH database
+(auth.db.secret for the default -db), to ./gatehouse.secret for a postgres://
+or mysql:// database, and to none with -db memory (a secret for this run only).
+
+Flags:
+`
+
+// errFlags reports a command line the flag package refused; it has printed
+// why, and the usage.
+var errFlags = errors.New("bad flags")
+
+func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (*config, error) {
 	fl := flag.NewFlagSet("server", flag.ContinueOnError)
 	fl.SetOutput(stderr)
+	fl.Usage = func() {} // printed below, to stdout when asked for
 	c := &config{}
 	fl.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fl.StringVar(&c.db, "db", "sqlite:auth.db", "user store: sqlite:PATH, memory, postgres://... or mysql://...")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: server [-addr ADDR] [-db STORE] [users disable|enable NAME]")
+	fl.StringVar(&c.secretFile, "secret-file", "", "file that keeps the generated signing secret (default: see above)")
+	fl.StringVar(&c.issuer, "issuer", "", `the tokens' "iss" claim, required on verification; set it to the public URL
+(default http://localhost:PORT, or http://HOST:PORT when -addr names a host)`)
+	fl.StringVar(&c.audience, "audience", "", `the tokens' "aud" claim, required on verification (default: the issuer)`)
+	fl.IntVar(&c.maxConns, "max-conns", 1024, "most client connections served at once; more wait to be accepted.\nEach is an open file: raise ulimit -n (nofile) above it, see examples/README.md")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, usageText)
+		fl.SetOutput(w)
 		fl.PrintDefaults()
+		fl.SetOutput(stderr)
 	}
 	if err := fl.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return nil, err
+		}
+		usage(stderr) // after the flag package's own message
+		return nil, errFlags
 	}
 	c.args = fl.Args()
+	if c.maxConns < 1 {
+		return nil, fmt.Errorf("-max-conns must be at least 1, got %d", c.maxConns)
+	}
 	var err error
 	if c.accessTTL, err = envDuration(getenv, "JWT_ACCESS_EXP_MINUTES", time.Minute, 30); err != nil {
 		return nil, err
@@ -81,10 +149,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if s := getenv("JWT_SECRET_KEY"); s != "" {
 		c.secret = []byte(s)
-	} else if path, ok := strings.CutPrefix(c.db, "sqlite:"); ok {
-		c.secretFile = path + ".secret"
-	} else if c.db != "memory" {
-		c.secretFile = "gatehouse.secret"
+	}
+	if c.secretFile == "" {
+		if path, ok := strings.CutPrefix(c.db, "sqlite:"); ok {
+			c.secretFile = path + ".secret"
+		} else if c.db != "memory" {
+			c.secretFile = defaultSecretFile
+		}
 	}
 	return c, nil
 }
@@ -101,54 +172,98 @@ func envDuration(getenv func(string) string, name string, unit time.Duration, de
 	return time.Duration(n) * unit, nil
 }
 
+// minSecretLen is the shortest secret accepted from a secret file, in bytes;
+// a generated one has 64 (32 random bytes in hex).
+const minSecretLen = 32
+
 // loadSecret returns the configured secret, or reads the generated one from
 // c.secretFile, creating it (mode 0600) on first use.
 func loadSecret(c *config, logger *slog.Logger) ([]byte, error) {
 	if c.secret != nil {
 		return c.secret, nil
 	}
-	fresh := func() []byte {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b) // never fails on Linux; see crypto/rand
-		return []byte(hex.EncodeToString(b))
-	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails; see crypto/rand
+	fresh := []byte(hex.EncodeToString(b))
 	if c.secretFile == "" {
 		logger.Warn("JWT_SECRET_KEY is not set: using a random secret for this run only")
-		return fresh(), nil
+		return fresh, nil
 	}
-	if b, err := os.ReadFile(c.secretFile); err == nil {
-		if info, err := os.Stat(c.secretFile); err == nil && info.Mode().Perm()&0o077 != 0 {
-			logger.Warn("secret file is readable by others; chmod 600 it", "file", c.secretFile)
-		}
-		return []byte(strings.TrimSpace(string(b))), nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read secret file: %w", err)
+	secret, err := readSecretFile(c.secretFile, logger)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return secret, err
 	}
-	secret := fresh()
-	f, err := os.OpenFile(c.secretFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process won the race: use its secret
-		return loadSecret(c, logger)
-	}
+	// Write the whole secret to a temporary file, then link it into place:
+	// the secret file never exists half written, and of two servers starting
+	// at once the second uses the first one's secret.
+	tmp, err := os.CreateTemp(filepath.Dir(c.secretFile), ".gatehouse-secret-*")
 	if err != nil {
 		return nil, fmt.Errorf("create secret file: %w", err)
 	}
-	_, werr := f.Write(append(secret, '\n'))
-	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.Write(append(fresh, '\n'))
+	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
 		return nil, fmt.Errorf("write secret file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), c.secretFile); errors.Is(err, fs.ErrExist) {
+		return readSecretFile(c.secretFile, logger)
+	} else if err != nil {
+		return nil, fmt.Errorf("create secret file: %w", err)
 	}
 	abs, _ := filepath.Abs(c.secretFile)
 	logger.Info("JWT_SECRET_KEY is not set: generated a secret and saved it", "file", abs)
+	return fresh, nil
+}
+
+// readSecretFile reads a kept secret; the error wraps fs.ErrNotExist when
+// there is none yet.
+func readSecretFile(path string, logger *slog.Logger) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secret file: %w", err)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		logger.Warn("secret file is readable by others; chmod 600 it", "file", path)
+	}
+	secret := []byte(strings.TrimSpace(string(b)))
+	if len(secret) < minSecretLen {
+		return nil, fmt.Errorf("secret file %s holds %d bytes, want at least %d: delete it to generate a new one", path, len(secret), minSecretLen)
+	}
 	return secret, nil
+}
+
+// origin is the default issuer for a server listening on addr: http://HOST:PORT,
+// with localhost for an address that names no host or all of them.
+func origin(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// claims returns the issuer and audience of a server listening on addr.
+func (c *config) claims(addr string) (iss, aud string) {
+	iss, aud = c.issuer, c.audience
+	if iss == "" {
+		iss = origin(addr)
+	}
+	if aud == "" {
+		aud = iss
+	}
+	return iss, aud
 }
 
 // run starts the server, or runs a subcommand, until ctx is done. When
 // ready is not nil it receives the listening address. Tests pass extra
 // options.
-func run(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, ready chan<- string, extra ...auth.Option) error {
-	c, err := parseConfig(args, getenv, os.Stderr)
-	if err != nil {
-		return err
-	}
+func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, ready chan<- string, extra ...auth.Option) error {
 	store, closeStore, err := openStore(ctx, c.db)
 	if err != nil {
 		return err
@@ -158,22 +273,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, logger 
 	if err != nil {
 		return err
 	}
-	opts := []auth.Option{
-		auth.WithSecret(secret),
-		auth.WithAccessTTL(c.accessTTL),
-		auth.WithRefreshTTL(c.refreshTTL),
-		auth.WithLogger(logger),
-		auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
+	newAuth := func(iss, aud string) (*auth.Authenticator, error) {
+		opts := []auth.Option{
+			auth.WithSecret(secret),
+			auth.WithIssuer(iss),
+			auth.WithAudience(aud),
+			auth.WithAccessTTL(c.accessTTL),
+			auth.WithRefreshTTL(c.refreshTTL),
+			auth.WithLogger(logger),
+			auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
+		}
+		return auth.New(store, append(opts, extra...)...)
 	}
-	a, err := auth.New(store, append(opts, extra...)...)
+	if len(c.args) > 0 {
+		a, err := newAuth(c.claims(c.addr))
+		if err != nil {
+			return err
+		}
+		return usersCommand(ctx, a, c.args, stdout)
+	}
+	// Listen first, so that the default issuer names the port in use.
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	if len(c.args) > 0 {
-		return usersCommand(ctx, a, c.args, os.Stdout)
+	iss, aud := c.claims(ln.Addr().String())
+	a, err := newAuth(iss, aud)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	logger.Info("tokens", "issuer", iss, "audience", aud)
 	go pruneSessions(ctx, a, time.Hour, logger)
-	return serve(ctx, c.addr, newMux(a), logger, ready)
+	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
 }
 
 // pruneSessions deletes expired and revoked sessions every interval until
@@ -228,10 +360,70 @@ func newMux(a *auth.Authenticator) *http.ServeMux {
 func hello(w http.ResponseWriter, r *http.Request) {
 	u, _ := auth.UserFromContext(r.Context())
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, "{\"message\":%q}\n", "Hello, "+u.Username+"!")
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": "Hello, " + u.Username + "!"}) // ends in a newline
 }
 
-func serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, ready chan<- string) error {
+// requestTimeout bounds each request: a database that stops answering makes
+// the request fail (503, Retry-After) instead of hanging. It is below the
+// server's WriteTimeout, so that the client still gets the answer.
+const requestTimeout = 10 * time.Second
+
+// withDeadline gives each request's context a deadline d from its start.
+func withDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// limitListener accepts at most n connections at a time; further ones wait
+// in the kernel's backlog until one closes. It keeps the server from using
+// up its file descriptors, which would starve the database pool and the
+// secret and SQLite files too.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitedListener struct {
+	net.Listener
+	sem       chan struct{} // one token per open connection
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, ready chan<- string) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -240,10 +432,6 @@ func serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
 	}
 	logger.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {
