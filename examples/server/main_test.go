@@ -259,7 +259,7 @@ func TestOrigin(t *testing.T) {
 // audience.
 func TestTokensStayInTheirDeployment(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "auth.db")
-	getenv := env(map[string]string{"JWT_SECRET_KEY": strings.Repeat("s3cr", 16)})
+	getenv := env(map[string]string{"JWT_SECRET_KEY": "7c1e0b9f4a2d8e6b3f5a9c0d2e4f6a8b1c3d5e7f9a0b2c4d"})
 	a := startServer(t, getenv, "-db", db)
 	token := login(t, a, "alice")
 	if got := callHello(t, a, token); got != http.StatusOK {
@@ -405,7 +405,7 @@ func (hangingStore) UserByUsername(ctx context.Context, _ string) (*auth.User, e
 // TestHangingDatabase checks that the request deadline turns a database
 // that stops answering into a 503, not a request that hangs.
 func TestHangingDatabase(t *testing.T) {
-	a, err := auth.New(hangingStore{memstore.New()}, auth.WithSecret([]byte(strings.Repeat("s3cr", 16))))
+	a, err := auth.New(hangingStore{memstore.New()}, auth.WithSecret([]byte("7c1e0b9f4a2d8e6b3f5a9c0d2e4f6a8b1c3d5e7f9a0b2c4d")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func TestMaxConns(t *testing.T) {
 
 // TestJSONEndsInNewline checks the bodies the example writes itself.
 func TestJSONEndsInNewline(t *testing.T) {
-	a, err := auth.New(memstore.New(), auth.WithSecret([]byte(strings.Repeat("s3cr", 16))))
+	a, err := auth.New(memstore.New(), auth.WithSecret([]byte("7c1e0b9f4a2d8e6b3f5a9c0d2e4f6a8b1c3d5e7f9a0b2c4d")))
 	if err != nil {
 		t.Fatal(err)
 	}
