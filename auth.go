@@ -25,6 +25,9 @@ type Authenticator struct {
 	// insertion, so a hit copies nothing but what the request keeps.
 	tokens *cache.Bounded[*tokenEntry] // verified access tokens; nil when disabled
 	users  *cache.Bounded[*cachedUser] // user state by ID; nil when disabled
+	// ended holds sessions by ID: ended ones for good, live ones for the
+	// user-cache TTL. nil when the store keeps no sessions or the TTL is 0.
+	ended *cache.Bounded[*sessionState]
 
 	hashSlots *hashSlots
 	throttle  *loginThrottle
@@ -64,6 +67,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	}
 	if s, ok := store.(SessionStore); ok {
 		a.sessions = timedSessions{s, cfg.storeTimeout}
+		if cfg.userCacheTTL > 0 {
+			a.ended = cache.New[*sessionState](userCacheSize)
+		}
 	}
 	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
 	a.kdf = argon2id

@@ -86,8 +86,8 @@ func TestHooksAndLogEvents(t *testing.T) {
 		t.Fatalf("after refreshes: %q", got)
 	}
 	p3 := tokensOf(t, req(loginRequest("hugo", "secret-pass-1")))
-	req(jsonReq(http.MethodPost, "/auth/logout", `{"refresh_token":"`+p3.RefreshToken+`"}`))
 	req(jsonReq(http.MethodPost, "/auth/change-password", `{"current_password":"secret-pass-1","new_password":"secret-pass-2"}`, bearer(p3.AccessToken)...))
+	req(jsonReq(http.MethodPost, "/auth/logout", `{"refresh_token":"`+p3.RefreshToken+`"}`))
 	rec.take()
 	p4 := tokensOf(t, req(loginRequest("hugo", "secret-pass-2")))
 	if r := req(jsonReq(http.MethodPost, "/auth/change-password", `{"current_password":"secret-pass-2","new_password":"secret-pass-3"}`, bearer(p4.AccessToken)...)); r.status != http.StatusNoContent {

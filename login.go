@@ -88,7 +88,7 @@ func (a *Authenticator) authenticate(ctx context.Context, name, password string)
 	}
 	if rehash {
 		a.rehash(ctx, u, password)
-	} else {
+	} else if _, cached := a.users.Get(u.ID); cached {
 		// The user was just read from the store: what this instance
 		// remembers may be older (disabled here, re-enabled elsewhere),
 		// and must not refuse the tokens this login issues.

@@ -91,12 +91,52 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 	return refreshGrant{}, fmt.Errorf("auth: rotate session: %w", ErrConflict)
 }
 
+// sessionState is what an instance remembers of a session for the access
+// tokens that carry its ID.
+type sessionState struct {
+	ended   bool
+	fetched time.Time
+}
+
+// endedForGood marks a session this instance ended: its access tokens fail
+// from the next request on, and no later read can bring it back.
+var endedForGood = &sessionState{ended: true}
+
+// sessionLive reports whether the session with the given ID can still
+// back its access tokens: from the cache when this instance ended it or
+// read it within the user-cache TTL, from the store otherwise. A session
+// the store no longer has was ended (or pruned after it expired).
+func (a *Authenticator) sessionLive(ctx context.Context, id string, now time.Time) (bool, error) {
+	if st, ok := a.ended.Get(id); ok && (st.ended || now.Sub(st.fetched) < a.cfg.userCacheTTL) {
+		return !st.ended, nil
+	}
+	s, err := a.sessions.Session(ctx, id)
+	switch {
+	case errors.Is(err, ErrSessionNotFound):
+		a.ended.Put(id, endedForGood)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	ended := !s.RevokedAt.IsZero()
+	st := endedForGood
+	if !ended {
+		st = &sessionState{fetched: now}
+	}
+	a.ended.PutUnless(id, st, func(old *sessionState) bool { return old.ended })
+	return !ended, nil
+}
+
+// sessionEnded records that this instance ended a session.
+func (a *Authenticator) sessionEnded(id string) { a.ended.Put(id, endedForGood) }
+
 // live reports whether session s of user u can still be used at now.
 func (a *Authenticator) live(s *Session, u *User, now time.Time) bool {
 	return s.RevokedAt.IsZero() && now.Before(s.ExpiresAt) && s.TokenVersion == u.TokenVersion
 }
 
 func (a *Authenticator) reuseDetected(ctx context.Context, s *Session, u *User) {
+	a.sessionEnded(s.ID)
 	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
 		a.failureLog().LogAttrs(ctx, slog.LevelError, "auth: revoking a session after refresh token reuse failed",
 			slog.String("user_id", s.UserID), slog.String("session_id", s.ID), slog.String("error", err.Error()))
@@ -124,7 +164,8 @@ func (a *Authenticator) endSessions(ctx context.Context, userID string) {
 // or when the store keeps no sessions, so that the answer says nothing about
 // the session. It returns an error wrapping [ErrInvalidToken] only for a
 // token that is not a genuine refresh token. The session's access tokens
-// stay valid until they expire.
+// fail from the next request on this Authenticator, and within
+// [WithUserCacheTTL] on others sharing the store.
 func (a *Authenticator) Logout(ctx context.Context, refreshToken string) error {
 	c, err := a.parse(refreshToken, jose.TypeRefresh)
 	if errors.Is(err, ErrTokenExpired) {
@@ -149,6 +190,7 @@ func (a *Authenticator) Logout(ctx context.Context, refreshToken string) error {
 	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
 		return a.storeErr("revoke session", err)
 	}
+	a.sessionEnded(s.ID)
 	e := event(ctx, nil)
 	e.UserID, e.SessionID = s.UserID, s.ID
 	a.report(ctx, slog.LevelInfo, "auth: logged out", a.cfg.hooks.LoggedOut, e)
@@ -217,6 +259,7 @@ func (a *Authenticator) RevokeSession(ctx context.Context, userID, sessionID str
 	if err := a.sessions.RevokeSession(ctx, s.ID, a.now()); err != nil {
 		return a.storeErr("revoke session", err)
 	}
+	a.sessionEnded(s.ID)
 	return nil
 }
 

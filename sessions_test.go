@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -221,9 +222,12 @@ func TestLogout(t *testing.T) {
 	if _, err := f.a.Refresh(ctx, p.RefreshToken); !errors.Is(err, auth.ErrTokenInvalidated) {
 		t.Fatalf("refresh after logout: %v", err)
 	}
-	// The access token lives on until it expires.
-	if _, err := f.a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
-		t.Fatalf("access token after logout: %v", err)
+	// The session's access token dies with it; the other session's lives.
+	if _, err := f.a.VerifyAccessToken(ctx, p.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+		t.Fatalf("access token after logout: %v, want ErrTokenInvalidated", err)
+	}
+	if _, err := f.a.VerifyAccessToken(ctx, other.AccessToken); err != nil {
+		t.Fatalf("another session's access token after logout: %v", err)
 	}
 	if _, err := f.a.Refresh(ctx, other.RefreshToken); err != nil {
 		t.Fatalf("another session after logout: %v", err)
@@ -451,5 +455,69 @@ func TestClientInfoIsClipped(t *testing.T) {
 	list, _ := f.a.Sessions(context.Background(), u.ID)
 	if len(list) != 1 || len(list[0].UserAgent) > 256 || len(list[0].IP) > 64 || !utf8Valid(list[0].UserAgent) {
 		t.Fatalf("client info not clipped: %q %q", list[0].UserAgent, list[0].IP)
+	}
+}
+
+// TestEndedSessionsEndTheirAccessTokens: logout, revoking a session and
+// reuse detection make the session's access tokens fail on the next
+// request on this instance, and within the user-cache TTL on another.
+func TestEndedSessionsEndTheirAccessTokens(t *testing.T) {
+	ctx := context.Background()
+	for _, end := range []struct {
+		name string
+		end  func(a *auth.Authenticator, u *auth.User, p auth.TokenPair, clock *fakeClock) error
+	}{
+		{"logout", func(a *auth.Authenticator, _ *auth.User, p auth.TokenPair, _ *fakeClock) error {
+			return a.Logout(ctx, p.RefreshToken)
+		}},
+		{"revoke session", func(a *auth.Authenticator, u *auth.User, p auth.TokenPair, _ *fakeClock) error {
+			list, err := a.Sessions(ctx, u.ID)
+			if err != nil || len(list) == 0 {
+				return fmt.Errorf("sessions: %v %d", err, len(list))
+			}
+			for _, s := range list {
+				if err := a.RevokeSession(ctx, u.ID, s.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"reuse detected", func(a *auth.Authenticator, _ *auth.User, p auth.TokenPair, clock *fakeClock) error {
+			if _, err := a.Refresh(ctx, p.RefreshToken); err != nil {
+				return err
+			}
+			clock.Advance(time.Minute)
+			if _, err := a.Refresh(ctx, p.RefreshToken); !errors.Is(err, auth.ErrTokenReused) {
+				return fmt.Errorf("second refresh = %v, want reuse", err)
+			}
+			return nil
+		}},
+	} {
+		t.Run(end.name, func(t *testing.T) {
+			a1, a2, clock := twoInstances(t, auth.WithUserCacheTTL(2*time.Second))
+			u, err := a1.Register(ctx, "sue", "password-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := a1.Login(ctx, "sue", "password-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range []*auth.Authenticator{a1, a2} {
+				if _, err := a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := end.end(a1, u, p, clock); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a1.VerifyAccessToken(ctx, p.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("this instance: %v, want ErrTokenInvalidated", err)
+			}
+			clock.Advance(2 * time.Second)
+			if _, err := a2.VerifyAccessToken(ctx, p.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("other instance after the TTL: %v, want ErrTokenInvalidated", err)
+			}
+		})
 	}
 }

@@ -237,6 +237,14 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 	case uc.v.user.TokenVersion != e.version:
 		return nil, ErrTokenInvalidated
 	}
+	if e.sessionID != "" && a.sessions != nil {
+		switch live, err := a.sessionLive(ctx, e.sessionID, now); {
+		case err != nil:
+			return nil, a.storeErr("look up session", err)
+		case !live:
+			return nil, ErrTokenInvalidated
+		}
+	}
 	return uc, nil
 }
 
