@@ -105,11 +105,18 @@ func (s *downStore) Session(ctx context.Context, id string) (*auth.Session, erro
 	return s.Store.Session(ctx, id)
 }
 
-func (s *downStore) RotateSession(ctx context.Context, id, from, to string, at time.Time) error {
+func (s *downStore) RotateSession(ctx context.Context, id, from, to string, at time.Time, ua, ip string) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.RotateSession(ctx, id, from, to, at)
+	return s.Store.RotateSession(ctx, id, from, to, at, ua, ip)
+}
+
+func (s *downStore) UseGrace(ctx context.Context, id, previous string, max int) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.Store.UseGrace(ctx, id, previous, max)
 }
 
 func (s *downStore) RevokeSession(ctx context.Context, id string, at time.Time) error {

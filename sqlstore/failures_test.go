@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,16 @@ import (
 // checkAll calls every store method and wants each error to match target.
 func checkAll(t *testing.T, s auth.UserStore, ctx context.Context, target error) {
 	t.Helper()
+	for op, err := range callAll(s, ctx) {
+		if !errors.Is(err, target) {
+			t.Errorf("%s = %v, want %v", op, err, target)
+		}
+	}
+}
+
+// callAll calls every store method, and Migrate if s has it, and returns
+// their errors by method name.
+func callAll(s auth.UserStore, ctx context.Context) map[string]error {
 	u := testUser("unreachable")
 	u.ID = "x1"
 	results := map[string]error{}
@@ -34,17 +43,14 @@ func checkAll(t *testing.T, s auth.UserStore, ctx context.Context, target error)
 		sess := testSession("x1")
 		results["CreateSession"] = ss.CreateSession(ctx, sess)
 		_, results["Session"] = ss.Session(ctx, sess.ID)
-		results["RotateSession"] = ss.RotateSession(ctx, sess.ID, sess.CurrentJTI, "next", when)
+		results["RotateSession"] = ss.RotateSession(ctx, sess.ID, sess.CurrentJTI, "next", when, "ua", "ip")
+		results["UseGrace"] = ss.UseGrace(ctx, sess.ID, "previous", 5)
 		results["RevokeSession"] = ss.RevokeSession(ctx, sess.ID, when)
 		results["RevokeUserSessions"] = ss.RevokeUserSessions(ctx, "x1", when)
 		_, results["UserSessions"] = ss.UserSessions(ctx, "x1", when)
 		_, results["DeleteSessions"] = ss.DeleteSessions(ctx, when)
 	}
-	for op, err := range results {
-		if !errors.Is(err, target) {
-			t.Errorf("%s = %v, want %v", op, err, target)
-		}
-	}
+	return results
 }
 
 func TestClosedDBIsUnavailable(t *testing.T) {
@@ -61,8 +67,6 @@ func TestUnreachableIsUnavailable(t *testing.T) {
 		dialect     sqlstore.Dialect
 		driver, dsn string
 	}{
-		// A directory that does not exist: SQLite cannot open the file.
-		{sqlstore.SQLite, "sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "missing", "auth.db"))},
 		// Nothing listens on port 1.
 		{sqlstore.Postgres, "pgx", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5"},
 		{sqlstore.MySQL, "mysql", "root@tcp(127.0.0.1:1)/test?timeout=5s"},
