@@ -62,10 +62,13 @@ func derivedName(table, suffix string) string {
 //	sqlite/0001_create_users.down.sql       directory per dialect ("sqlite",
 //	sqlite/0002_create_sessions.up.sql      "postgres", "mysql", as
 //	sqlite/0002_create_sessions.down.sql    Dialect.String)
+//	sqlite/0003_add_session_grace.up.sql
+//	sqlite/0003_add_session_grace.down.sql
 //	postgres/...
 //	mysql/...
 //	goose/sqlite/0001_create_users.sql      goose layout, the same statements
 //	goose/sqlite/0002_create_sessions.sql   with goose's annotations
+//	goose/sqlite/0003_add_session_grace.sql
 //	goose/postgres/...
 //	goose/mysql/...
 //
@@ -86,8 +89,12 @@ func derivedName(table, suffix string) string {
 // "gatehouse_users" and "gatehouse_sessions", including the index and
 // constraint names that start with them). The tools keep
 // their own version tables; gatehouse_schema_migrations is Migrate's only.
-// Every statement is idempotent (IF NOT EXISTS), so a database set up by a
-// tool can later be handed to Migrate, and the other way round.
+// Migrate accepts a database that a tool set up: the CREATE statements say
+// IF NOT EXISTS, and Migrate skips a column that a step would add when the
+// table has it already (SQLite and MySQL have no ADD COLUMN IF NOT EXISTS).
+// The other way round, a tool starting from scratch on a database Migrate
+// set up runs the ADD COLUMN steps again, which fails on SQLite and MySQL;
+// mark those versions as applied in the tool instead.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {

@@ -309,7 +309,7 @@ func TestMigrateUpgrade(t *testing.T) {
 
 // TestMigrateKeepsSessions: a database at version 2 (sessions without the
 // grace bookkeeping) is brought to version 3 by Migrate; its sessions stay,
-// with '' and 0 in the new columns, and work with the new methods. One of
+// with ” and 0 in the new columns, and work with the new methods. One of
 // the new columns is already there, as a MySQL step that failed halfway
 // (DDL commits implicitly) leaves it; Migrate completes the step.
 func TestMigrateKeepsSessions(t *testing.T) {

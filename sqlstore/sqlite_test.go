@@ -115,4 +115,3 @@ func TestSQLiteCannotOpenIsNotUnavailable(t *testing.T) {
 		}
 	}
 }
-
