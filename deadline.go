@@ -71,8 +71,14 @@ func (s timedSessions) Session(ctx context.Context, id string) (*Session, error)
 	return within(ctx, s.d, func(ctx context.Context) (*Session, error) { return s.SessionStore.Session(ctx, id) })
 }
 
-func (s timedSessions) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error {
-	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.SessionStore.RotateSession(ctx, id, fromJTI, toJTI, at) })
+func (s timedSessions) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time, userAgent, ip string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error {
+		return s.SessionStore.RotateSession(ctx, id, fromJTI, toJTI, at, userAgent, ip)
+	})
+}
+
+func (s timedSessions) UseGrace(ctx context.Context, id, previousJTI string, max int) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.SessionStore.UseGrace(ctx, id, previousJTI, max) })
 }
 
 func (s timedSessions) RevokeSession(ctx context.Context, id string, at time.Time) error {

@@ -193,11 +193,18 @@ func (s *flakySessionStore) Session(ctx context.Context, id string) (*auth.Sessi
 	return s.sessions.Session(ctx, id)
 }
 
-func (s *flakySessionStore) RotateSession(ctx context.Context, id, from, to string, at time.Time) error {
+func (s *flakySessionStore) RotateSession(ctx context.Context, id, from, to string, at time.Time, userAgent, ip string) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.sessions.RotateSession(ctx, id, from, to, at)
+	return s.sessions.RotateSession(ctx, id, from, to, at, userAgent, ip)
+}
+
+func (s *flakySessionStore) UseGrace(ctx context.Context, id, previousJTI string, max int) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.sessions.UseGrace(ctx, id, previousJTI, max)
 }
 
 func (s *flakySessionStore) RevokeSession(ctx context.Context, id string, at time.Time) error {

@@ -70,7 +70,8 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 		switch {
 		case c.ID == s.CurrentJTI:
 			child := uuid.NewString()
-			err := a.sessions.RotateSession(ctx, s.ID, c.ID, child, now)
+			ci := clientOf(ctx)
+			err := a.sessions.RotateSession(ctx, s.ID, c.ID, child, now, ci.userAgent, ci.ip)
 			if errors.Is(err, ErrConflict) {
 				continue // someone else rotated or revoked: read again
 			}

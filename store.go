@@ -37,6 +37,13 @@ type User struct {
 // cannot reach its backend should wrap [ErrUnavailable] so that the handlers
 // answer 503 instead of 500. Run [github.com/gatehouse/auth/storetest.Run]
 // against an implementation to check it against this contract.
+//
+// IDs and usernames come from clients (a URL path, a token claim, a form),
+// so a store must expect any bytes. An ID that is not valid UTF-8, holds a
+// NUL byte or is longer than 255 bytes, or such a username longer than
+// 1020 bytes, is malformed: no store can hold it, so lookups, updates and
+// deletes answer it with ErrUserNotFound (never a backend error), and
+// CreateUser refuses it with an error.
 type UserStore interface {
 	// CreateUser stores a new user. When u.ID is empty the store assigns a
 	// unique ID and writes it to u.ID; a non-empty ID (an import) is kept.
@@ -100,6 +107,13 @@ type Session struct {
 	// UserAgent and IP describe the client at login, as the handler saw it.
 	UserAgent string
 	IP        string
+	// RotatedUserAgent and RotatedIP describe the client that made the last
+	// rotation, as the handler saw it; both are empty before the first.
+	RotatedUserAgent string
+	RotatedIP        string
+	// GraceUses counts how many times PreviousJTI was answered from the
+	// grace window since the last rotation (see [SessionStore.UseGrace]).
+	GraceUses int
 }
 
 // SessionStore is an optional ability of a [UserStore], found by type
@@ -113,10 +127,15 @@ type Session struct {
 //
 // Times are stored in UTC with microsecond precision. Errors are for the
 // outcomes named below and for system failures; wrap [ErrUnavailable] when
-// the backend cannot be reached.
+// the backend cannot be reached. A session ID, user ID or jti that no store
+// could hold (see [UserStore]) is never found: the methods below answer it
+// as they answer any ID that does not exist.
 type SessionStore interface {
 	// CreateSession stores a new session. It returns an error wrapping
-	// ErrUserExists if the ID is taken.
+	// ErrUserExists if the ID is taken; an error wrapping ErrUserNotFound
+	// if s.UserID is malformed (see [UserStore]) or, in a store that checks
+	// references, names no user; and an error for a malformed s.ID or
+	// CurrentJTI.
 	CreateSession(ctx context.Context, s *Session) error
 
 	// Session returns the session with the given ID, revoked or not, or an
@@ -124,12 +143,23 @@ type SessionStore interface {
 	Session(ctx context.Context, id string) (*Session, error)
 
 	// RotateSession atomically replaces the session's CurrentJTI fromJTI by
-	// toJTI, sets PreviousJTI to fromJTI and RotatedAt and LastUsedAt to at,
-	// but only while CurrentJTI == fromJTI and the session is not revoked;
-	// otherwise it changes nothing and returns an error wrapping ErrConflict.
-	// Of many concurrent rotations from one jti, exactly one succeeds. It
-	// returns ErrSessionNotFound when there is no such session.
-	RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error
+	// toJTI, sets PreviousJTI to fromJTI, RotatedAt and LastUsedAt to at,
+	// RotatedUserAgent and RotatedIP to userAgent and ip, and GraceUses to
+	// 0, all in one write, but only while CurrentJTI == fromJTI and the
+	// session is not revoked; otherwise it changes nothing and returns an
+	// error wrapping ErrConflict. Of many concurrent rotations from one jti,
+	// exactly one succeeds. It returns ErrSessionNotFound when there is no
+	// such session.
+	RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time, userAgent, ip string) error
+
+	// UseGrace atomically increments the session's GraceUses, but only while
+	// PreviousJTI == previousJTI, GraceUses < max and the session is not
+	// revoked; otherwise it changes nothing and returns an error wrapping
+	// ErrConflict. An empty previousJTI never matches: before the first
+	// rotation there is no previous token. Of many concurrent calls with
+	// the same max, at most max succeed between two rotations. It returns ErrSessionNotFound when
+	// there is no such session.
+	UseGrace(ctx context.Context, id, previousJTI string, max int) error
 
 	// RevokeSession sets RevokedAt to at unless the session is revoked
 	// already. Revoking twice, or a missing session, is not an error.

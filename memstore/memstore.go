@@ -6,10 +6,13 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/auth"
 	"github.com/google/uuid"
@@ -38,10 +41,34 @@ var (
 	_ auth.SessionStore = (*Store)(nil)
 )
 
+// Limits of the IDs and usernames a store can hold (see [auth.UserStore]).
+// The SQL stores have them; memstore keeps to them too, so that an
+// application behaves the same on every store.
+const (
+	maxIDLen   = 255
+	maxNameLen = 1020
+)
+
+// wellFormed reports whether s is valid UTF-8 without NUL of at most n bytes.
+func wellFormed(s string, n int) bool {
+	return len(s) <= n && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+var (
+	errMalformedID   = errors.New("memstore: malformed id: want at most 255 bytes of UTF-8 without NUL")
+	errMalformedName = errors.New("memstore: malformed username: want at most 1020 bytes of UTF-8 without NUL")
+)
+
 // CreateUser implements [auth.UserStore].
 func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if !wellFormed(u.ID, maxIDLen) {
+		return errMalformedID
+	}
+	if !wellFormed(u.Username, maxNameLen) {
+		return errMalformedName
 	}
 	id := u.ID
 	if id == "" {
@@ -143,6 +170,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if !wellFormed(sess.ID, maxIDLen) || !wellFormed(sess.CurrentJTI, maxIDLen) {
+		return errMalformedID
+	}
+	if !wellFormed(sess.UserID, maxIDLen) {
+		return fmt.Errorf("memstore: session user: %w", auth.ErrUserNotFound)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, taken := s.sessions[sess.ID]; taken {
@@ -169,9 +202,12 @@ func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
 }
 
 // RotateSession implements [auth.SessionStore].
-func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error {
+func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time, userAgent, ip string) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if !wellFormed(toJTI, maxIDLen) {
+		return errMalformedID
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,6 +220,26 @@ func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at
 	}
 	sess.PreviousJTI, sess.CurrentJTI = fromJTI, toJTI
 	sess.RotatedAt, sess.LastUsedAt = at, at
+	sess.RotatedUserAgent, sess.RotatedIP = userAgent, ip
+	sess.GraceUses = 0
+	return nil
+}
+
+// UseGrace implements [auth.SessionStore].
+func (s *Store) UseGrace(ctx context.Context, id, previousJTI string, max int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok {
+		return auth.ErrSessionNotFound
+	}
+	if previousJTI == "" || sess.PreviousJTI != previousJTI || sess.GraceUses >= max || !sess.RevokedAt.IsZero() {
+		return auth.ErrConflict
+	}
+	sess.GraceUses++
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -84,17 +85,57 @@ func TestClassifyErrors(t *testing.T) {
 	}
 }
 
-// TestMissingTableIsNotUnavailable: a Store used before Migrate fails with
-// an ordinary error, not ErrUnavailable: the database answered.
-func TestMissingTableIsNotUnavailable(t *testing.T) {
+// TestNotMigrated: a Store used before Migrate, or after an upgrade of
+// this package without Migrate, fails every call with ErrNotMigrated, whose
+// text says what to do, and not with ErrUnavailable: the database answered.
+func TestNotMigrated(t *testing.T) {
+	// Migrate itself would create the tables; hide it.
+	type noMigrate struct {
+		auth.UserStore
+		auth.SessionStore
+	}
 	forEachDialect(t, func(t *testing.T, tdb *testDB) {
-		s, err := sqlstore.New(tdb.db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = s.UserByID(context.Background(), "1")
-		if err == nil || errors.Is(err, auth.ErrUnavailable) || errors.Is(err, auth.ErrUserNotFound) {
-			t.Errorf("UserByID without tables = %v, want a plain error", err)
-		}
+		t.Run("NoTables", func(t *testing.T) {
+			s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(uniquePrefix()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for op, err := range callAll(noMigrate{s, s}, context.Background()) {
+				if !errors.Is(err, sqlstore.ErrNotMigrated) || errors.Is(err, auth.ErrUnavailable) {
+					t.Errorf("%s without tables = %v, want ErrNotMigrated and not ErrUnavailable", op, err)
+				} else if !strings.Contains(err.Error(), "call (*sqlstore.Store).Migrate") {
+					t.Errorf("%s = %q, want it to say to call Migrate", op, err)
+				}
+			}
+		})
+		t.Run("Version2", func(t *testing.T) {
+			s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(uniquePrefix()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.MigrateTo(context.Background(), 2); err != nil {
+				t.Fatal(err)
+			}
+			// The session calls that read or write the new columns.
+			u := testUser("v2")
+			if err := s.CreateUser(context.Background(), u); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			sess := testSession(u.ID)
+			for op, err := range map[string]error{
+				"CreateSession": s.CreateSession(ctx, sess),
+				"RotateSession": s.RotateSession(ctx, sess.ID, sess.CurrentJTI, "next", when, "ua", "ip"),
+				"UseGrace":      s.UseGrace(ctx, sess.ID, "previous", 5),
+			} {
+				if !errors.Is(err, sqlstore.ErrNotMigrated) || errors.Is(err, auth.ErrUnavailable) {
+					t.Errorf("%s on a version 2 schema = %v, want ErrNotMigrated", op, err)
+				}
+			}
+			_, err = s.Session(ctx, sess.ID)
+			if !errors.Is(err, sqlstore.ErrNotMigrated) {
+				t.Errorf("Session on a version 2 schema = %v, want ErrNotMigrated", err)
+			}
+		})
 	})
 }

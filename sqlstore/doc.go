@@ -3,9 +3,8 @@
 // serves all three; the dialects differ only in placeholders, column types,
 // error codes and the lock Migrate takes.
 //
-//	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN("auth.db"))
+//	db, err := sqlstore.OpenSQLite(ctx, "auth.db") // with _ "modernc.org/sqlite" imported
 //	...
-//	db.SetMaxOpenConns(4)
 //	store, err := sqlstore.New(db)
 //	...
 //	if err := store.Migrate(ctx); err != nil { ... }
@@ -28,7 +27,7 @@
 //
 // # Data source names
 //
-// SQLite: use [SQLiteDSN], which turns on WAL, a 5 s busy timeout,
+// SQLite: use [OpenSQLite], or [SQLiteDSN] with sql.Open; the DSN turns on WAL, a 5 s busy timeout,
 // synchronous=FULL, foreign keys and immediate transactions; its
 // documentation says why. Limit the pool with db.SetMaxOpenConns(4) or so:
 // SQLite lets one connection write at a time, and a small pool makes
@@ -71,7 +70,10 @@
 //	updated_at     TEXT     TIMESTAMPTZ       DATETIME(6)
 //
 // IDs are UUIDv7 strings unless the caller gives one (an import keeps its
-// IDs, such as "42"). Every string column compares byte for byte, so that
+// IDs, such as "42"). An ID is at most 255 bytes and a username at most
+// 1020, of UTF-8 without NUL, on every dialect; a lookup of anything else
+// (it reaches the Store from URL paths and token claims) is not found,
+// without a query, and CreateUser refuses it. Every string column compares byte for byte, so that
 // "resume" and "résumé" are two users: MySQL's default collations ignore
 // accents, case and trailing spaces, hence VARBINARY, which behaves the same
 // on MySQL and MariaDB. 1020 bytes hold the 255 characters the
@@ -93,13 +95,19 @@
 //	revoked_at     TEXT     TIMESTAMPTZ       DATETIME(6)      NULL while live
 //	user_agent     TEXT     TEXT              VARBINARY(1024)
 //	ip             TEXT     TEXT              VARBINARY(255)
+//	rotated_user_agent TEXT TEXT              VARBINARY(1024)  '' before the first rotation
+//	rotated_ip     TEXT     TEXT              VARBINARY(255)   '' before the first rotation
+//	grace_uses     INTEGER  INTEGER           INT              0 after each rotation
 //
 // with indexes on user_id (the session list), expires_at and revoked_at
 // (pruning). The foreign key on user_id cascades deletes; on SQLite it is
 // enforced only on connections with foreign keys turned on, so DeleteUser
 // also deletes the user's sessions itself, in the transaction that deletes
 // the user. The Authenticator clips the user agent to 256 bytes and the IP
-// to 64, well inside the MySQL column sizes.
+// to 64, well inside the MySQL column sizes. UseGrace is one conditional
+// UPDATE too (grace_uses = grace_uses + 1 WHERE previous_jti matches,
+// grace_uses < max and the session is live), so of concurrent uses at most
+// max succeed.
 //
 // Times are stored in UTC with microsecond precision and read back in UTC.
 // SQLite has no time type; it gets text in the fixed form
@@ -142,9 +150,11 @@
 // Migrate is idempotent and safe to run from every instance at start-up: on
 // PostgreSQL it holds an advisory lock in one transaction, on MySQL a named
 // GET_LOCK, and on SQLite a BEGIN IMMEDIATE transaction. Version 1 creates
-// the users table, version 2 the sessions table; a database an earlier
-// release migrated to version 1 is brought to version 2 by the next
-// Migrate, its users untouched. Teams that manage their schema with goose
+// the users table, version 2 the sessions table, and version 3 adds
+// rotated_user_agent, rotated_ip and grace_uses to it (” and 0 in existing
+// rows); a database an earlier release migrated is brought to the current
+// version by the next Migrate, its users and sessions untouched. Until
+// then, every call fails with an error wrapping [ErrNotMigrated]. Teams that manage their schema with goose
 // or golang-migrate can take the same statements from [Migrations] instead.
 // Those files use the default table names, since names set in Go cannot
 // reach them.
@@ -174,6 +184,14 @@
 // and is unavailable when the ping fails too. A context canceled by the
 // caller yields an error wrapping [context.Canceled], not ErrUnavailable:
 // the caller gave up, and nothing is wrong with the database.
+//
+// Two configuration problems have errors of their own, which do not wrap
+// ErrUnavailable, since waiting will not fix them: [ErrNotMigrated] when
+// the tables are missing or older than this package (PostgreSQL 42P01 or
+// 42703, MySQL 1146 or 1054; SQLite reports these as a generic error, so
+// the Store then probes its tables), and [ErrCannotOpen] when SQLite cannot
+// open or create the database file ([OpenSQLite] also names the path and
+// the reason).
 //
 // A write that fails as unavailable may still have happened: the database
 // can commit it after the client stopped waiting (MySQL goes on with a

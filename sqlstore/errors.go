@@ -16,6 +16,23 @@ import (
 	"github.com/gatehouse/auth"
 )
 
+// Errors of this package. Neither wraps [auth.ErrUnavailable]: both are
+// configuration problems that waiting will not fix, so the handlers answer
+// 500 and log them.
+var (
+	// ErrNotMigrated is wrapped by the error of a Store call that found its
+	// tables missing or older than this package: the schema was not
+	// created or not upgraded. Call [Store.Migrate] at start-up (or apply
+	// the files from [Migrations] with your migration tool).
+	ErrNotMigrated = errors.New("sqlstore: the tables are missing or out of date: call (*sqlstore.Store).Migrate before using the Store (or apply sqlstore.Migrations with your migration tool)")
+
+	// ErrCannotOpen is wrapped by the error of [OpenSQLite], and of a Store
+	// call on SQLite, when the database file cannot be opened or created:
+	// its directory does not exist or is not writable, or the path names a
+	// directory.
+	ErrCannotOpen = errors.New("sqlstore: cannot open SQLite database")
+)
+
 // Errors are classified by type, code and identity, never by message text,
 // and without importing a driver: each driver's error type is reached
 // through a method or field it is known to have.
@@ -51,9 +68,11 @@ const (
 	sqliteBusy       = 5
 	sqliteLocked     = 6
 	sqliteIOErr      = 10
+	sqliteError      = 1 // the generic SQLITE_ERROR, which "no such table" is
 	sqliteFull       = 13
 	sqliteCantOpen   = 14
 	sqliteProtocol   = 15
+	sqliteNotADB     = 26
 	sqliteUnique     = 2067 // SQLITE_CONSTRAINT_UNIQUE
 	sqlitePrimary    = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
 	sqliteForeignKey = 787  // SQLITE_CONSTRAINT_FOREIGNKEY
@@ -61,6 +80,10 @@ const (
 	mysqlDupKeyName  = 1586
 	mysqlNoParent    = 1452 // ER_NO_REFERENCED_ROW_2
 	mysqlNoParentOld = 1216 // ER_NO_REFERENCED_ROW
+	mysqlNoTable     = 1146 // ER_NO_SUCH_TABLE
+	mysqlNoColumn    = 1054 // ER_BAD_FIELD_ERROR
+	pgNoTable        = "42P01"
+	pgNoColumn       = "42703"
 )
 
 // mysqlUnavailable lists MySQL/MariaDB error numbers that mean "try again
@@ -208,13 +231,44 @@ func (d Dialect) isUnavailable(err error) bool {
 		var e sqliteCodeError
 		if errors.As(err, &e) {
 			switch e.Code() & 0xff {
-			case sqliteBusy, sqliteLocked, sqliteIOErr, sqliteFull, sqliteCantOpen, sqliteProtocol:
+			case sqliteBusy, sqliteLocked, sqliteIOErr, sqliteFull, sqliteProtocol:
 				return true
 			}
 		}
 	case MySQL:
 		n, ok := mysqlNumber(err)
 		return ok && mysqlUnavailable[n]
+	}
+	return false
+}
+
+// sqliteCode returns the primary result code of a SQLite error in err's
+// chain, or 0.
+func sqliteCode(err error) int {
+	var e sqliteCodeError
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.Code() & 0xff
+}
+
+// isCannotOpen reports whether err is SQLite's SQLITE_CANTOPEN: the file or
+// its directory is missing or not writable.
+func (d Dialect) isCannotOpen(err error) bool {
+	return d == SQLite && sqliteCode(err) == sqliteCantOpen
+}
+
+// isUndefined reports whether err says that a table or a column does not
+// exist: PostgreSQL 42P01 or 42703, MySQL 1146 or 1054. SQLite reports
+// both as the generic SQLITE_ERROR; see [Store.schemaMissing].
+func (d Dialect) isUndefined(err error) bool {
+	switch d {
+	case Postgres:
+		var e sqlStateError
+		return errors.As(err, &e) && (e.SQLState() == pgNoTable || e.SQLState() == pgNoColumn)
+	case MySQL:
+		n, ok := mysqlNumber(err)
+		return ok && (n == mysqlNoTable || n == mysqlNoColumn)
 	}
 	return false
 }
@@ -231,13 +285,21 @@ const probeTimeout = 2 * time.Second
 //   - a context canceled by the caller stays context.Canceled;
 //   - an error meaning the database cannot serve now wraps
 //     [auth.ErrUnavailable], as does a caller's deadline that ran out;
-//   - anything else (a missing table, say) is returned as is, wrapped.
+//   - a missing table or column wraps [ErrNotMigrated], and a SQLite file
+//     that cannot be opened [ErrCannotOpen];
+//   - anything else is returned as is, wrapped.
 //
 // The driver's error is always kept in the chain for the application's logs.
 // An error of no known kind is followed by a ping: when the database cannot
 // be reached either, it is unavailable (a connection that broke mid-query
 // surfaces as a driver-specific error of no particular type).
 func (s *Store) fail(ctx context.Context, op string, err error) error {
+	return s.classify(ctx, op, err, true)
+}
+
+// classify is fail; schema says whether a missing table or column means
+// that Migrate has not run (not so for Migrate's own errors).
+func (s *Store) classify(ctx context.Context, op string, err error, schema bool) error {
 	switch cerr := ctx.Err(); {
 	case errors.Is(cerr, context.Canceled):
 		if errors.Is(err, context.Canceled) {
@@ -253,10 +315,36 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if errors.Is(err, auth.ErrUnavailable) {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
+	if s.dialect.isCannotOpen(err) {
+		return fmt.Errorf("sqlstore: %s: %w: check the file's path and its directory's permissions: %w", op, ErrCannotOpen, err)
+	}
+	if schema && (s.dialect.isUndefined(err) || s.schemaMissing(ctx, err)) {
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, ErrNotMigrated, err)
+	}
 	if s.dialect.isUnavailable(err) || s.unreachable(ctx) {
 		return fmt.Errorf("sqlstore: %s: %w: %w", op, auth.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// schemaMissing reports, for SQLite's generic SQLITE_ERROR, whether the
+// Store's tables lack a table or a column it uses. SQLite tells "no such
+// table" only in its message text, so the tables are probed instead.
+func (s *Store) schemaMissing(ctx context.Context, err error) bool {
+	var e sqliteCodeError
+	if s.dialect != SQLite || !errors.As(err, &e) || e.Code() != sqliteError {
+		return false
+	}
+	for _, probe := range []string{
+		"SELECT " + userColumns + " FROM " + s.users + " WHERE 1 = 0",
+		"SELECT " + sessionColumns + " FROM " + s.sessions + " WHERE 1 = 0",
+	} {
+		_, perr := s.db.ExecContext(ctx, probe)
+		if errors.As(perr, &e) && e.Code() == sqliteError {
+			return true
+		}
+	}
+	return false
 }
 
 // unreachable pings the database and reports whether that fails as

@@ -42,3 +42,6 @@ func (d Dialect) IsForeignKey(err error) bool  { return d.isForeignKey(err) }
 
 // DerivedName exposes derivedName.
 var DerivedName = derivedName
+
+// Rebind exposes PostgreSQL's placeholder rewriting.
+func Rebind(q string) string { return Postgres.rebind(q) }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"net/url"
-	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +21,16 @@ import (
 // checkAll calls every store method and wants each error to match target.
 func checkAll(t *testing.T, s auth.UserStore, ctx context.Context, target error) {
 	t.Helper()
+	for op, err := range callAll(s, ctx) {
+		if !errors.Is(err, target) {
+			t.Errorf("%s = %v, want %v", op, err, target)
+		}
+	}
+}
+
+// callAll calls every store method, and Migrate if s has it, and returns
+// their errors by method name.
+func callAll(s auth.UserStore, ctx context.Context) map[string]error {
 	u := testUser("unreachable")
 	u.ID = "x1"
 	results := map[string]error{}
@@ -34,17 +46,14 @@ func checkAll(t *testing.T, s auth.UserStore, ctx context.Context, target error)
 		sess := testSession("x1")
 		results["CreateSession"] = ss.CreateSession(ctx, sess)
 		_, results["Session"] = ss.Session(ctx, sess.ID)
-		results["RotateSession"] = ss.RotateSession(ctx, sess.ID, sess.CurrentJTI, "next", when)
+		results["RotateSession"] = ss.RotateSession(ctx, sess.ID, sess.CurrentJTI, "next", when, "ua", "ip")
+		results["UseGrace"] = ss.UseGrace(ctx, sess.ID, "previous", 5)
 		results["RevokeSession"] = ss.RevokeSession(ctx, sess.ID, when)
 		results["RevokeUserSessions"] = ss.RevokeUserSessions(ctx, "x1", when)
 		_, results["UserSessions"] = ss.UserSessions(ctx, "x1", when)
 		_, results["DeleteSessions"] = ss.DeleteSessions(ctx, when)
 	}
-	for op, err := range results {
-		if !errors.Is(err, target) {
-			t.Errorf("%s = %v, want %v", op, err, target)
-		}
-	}
+	return results
 }
 
 func TestClosedDBIsUnavailable(t *testing.T) {
@@ -61,8 +70,6 @@ func TestUnreachableIsUnavailable(t *testing.T) {
 		dialect     sqlstore.Dialect
 		driver, dsn string
 	}{
-		// A directory that does not exist: SQLite cannot open the file.
-		{sqlstore.SQLite, "sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "missing", "auth.db"))},
 		// Nothing listens on port 1.
 		{sqlstore.Postgres, "pgx", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5"},
 		{sqlstore.MySQL, "mysql", "root@tcp(127.0.0.1:1)/test?timeout=5s"},
@@ -213,4 +220,190 @@ func TestLockedIsUnavailable(t *testing.T) {
 			}
 		})
 	})
+}
+
+// freezeProxy forwards TCP connections from a loopback port to a database
+// until it is frozen; from then on it forwards no byte either way, but
+// keeps every connection open (and accepts new ones), as a database host
+// that hangs does.
+type freezeProxy struct {
+	ln     net.Listener
+	target string
+	closed chan struct{}
+	frozen atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newFreezeProxy(t *testing.T, target string) *freezeProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezeProxy{ln: ln, target: target, closed: make(chan struct{})}
+	p.wg.Add(1)
+	go p.serve()
+	return p
+}
+
+func (p *freezeProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *freezeProxy) freeze() { p.frozen.Store(true) }
+
+// track records c so that close can end it; it reports false when the
+// proxy is closed already.
+func (p *freezeProxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.closed:
+		c.Close()
+		return false
+	default:
+	}
+	p.conns = append(p.conns, c)
+	return true
+}
+
+func (p *freezeProxy) serve() {
+	defer p.wg.Done()
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		if !p.track(client) || p.frozen.Load() {
+			continue // held open, never answered
+		}
+		server, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+		if err != nil {
+			client.Close()
+			continue
+		}
+		if !p.track(server) {
+			continue
+		}
+		p.wg.Add(2)
+		go p.pipe(server, client)
+		go p.pipe(client, server)
+	}
+}
+
+// pipe copies src to dst until either fails. Bytes read after the freeze
+// are held, and src is no longer read.
+func (p *freezeProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if p.frozen.Load() {
+				<-p.closed
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// close ends the listener and every connection, and waits for the pipes.
+func (p *freezeProxy) close() {
+	p.mu.Lock()
+	close(p.closed)
+	conns := p.conns
+	p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range conns {
+		c.Close()
+	}
+	p.wg.Wait()
+}
+
+// TestFrozenDatabaseIsUnavailable: when the database stops answering
+// mid-connection (no error, no close, just silence), a call under a short
+// deadline returns soon after the deadline, as unavailable. The driver
+// alone would wait for TCP to give up, which takes minutes.
+func TestFrozenDatabaseIsUnavailable(t *testing.T) {
+	const deadline = 300 * time.Millisecond
+	for _, d := range []sqlstore.Dialect{sqlstore.Postgres, sqlstore.MySQL} {
+		t.Run(d.String(), func(t *testing.T) {
+			tdb := newTestDB(t, d)
+			prefix := uniquePrefix()
+			newStore(t, tdb.db, sqlstore.WithTablePrefix(prefix)) // migrate directly
+
+			var driverName, target, dsn string
+			var p *freezeProxy
+			switch d {
+			case sqlstore.Postgres:
+				u, err := url.Parse(tdb.dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				driverName, target = "pgx", u.Host
+				p = newFreezeProxy(t, target)
+				u.Host = p.addr()
+				dsn = u.String()
+			case sqlstore.MySQL:
+				cfg, err := mysql.ParseDSN(tdb.dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				driverName, target = "mysql", cfg.Addr
+				p = newFreezeProxy(t, target)
+				cfg.Addr = p.addr()
+				dsn = cfg.FormatDSN()
+			}
+			defer p.close() // before the cleanups close the *sql.DB
+
+			db := openDB(t, driverName, dsn) // a pool of its own, every connection through p
+			s, err := sqlstore.New(db, sqlstore.WithTablePrefix(prefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			u := testUser("frozen")
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatalf("CreateUser through the proxy: %v", err)
+			}
+			sess := testSession(u.ID)
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatalf("CreateSession through the proxy: %v", err)
+			}
+
+			p.freeze()
+			calls := map[string]func(ctx context.Context) error{
+				"UserByID": func(ctx context.Context) error { _, err := s.UserByID(ctx, u.ID); return err },
+				"RotateSession": func(ctx context.Context) error {
+					return s.RotateSession(ctx, sess.ID, sess.CurrentJTI, "child", when, "ua", "ip")
+				},
+			}
+			for name, call := range calls {
+				cctx, cancel := context.WithTimeout(ctx, deadline)
+				start := time.Now()
+				done := make(chan error, 1)
+				go func() { done <- call(cctx) }()
+				select {
+				case err := <-done:
+					elapsed := time.Since(start)
+					t.Logf("%s on a frozen database: %v after %v", name, err, elapsed.Round(time.Millisecond))
+					if !errors.Is(err, auth.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+						t.Errorf("%s on a frozen database = %v, want ErrUnavailable and DeadlineExceeded", name, err)
+					}
+					if elapsed > 6*deadline {
+						t.Errorf("%s returned after %v, want within %v of a %v deadline", name, elapsed, 6*deadline, deadline)
+					}
+				case <-time.After(20 * deadline):
+					t.Errorf("%s did not return within %v of a %v deadline", name, 20*deadline, deadline)
+				}
+				cancel()
+			}
+		})
+	}
 }

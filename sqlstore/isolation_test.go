@@ -73,7 +73,7 @@ func TestPostgresSerializable(t *testing.T) {
 		}
 	}
 	race("RotateSession", func(i int) error {
-		return s.RotateSession(ctx, sess.ID, sess.CurrentJTI, fmt.Sprintf("child-%d", i), when.Add(time.Second))
+		return s.RotateSession(ctx, sess.ID, sess.CurrentJTI, fmt.Sprintf("child-%d", i), when.Add(time.Second), "ua", "ip")
 	})
 	race("UpdateUser", func(i int) error {
 		next := *user

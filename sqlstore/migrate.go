@@ -62,10 +62,13 @@ func derivedName(table, suffix string) string {
 //	sqlite/0001_create_users.down.sql       directory per dialect ("sqlite",
 //	sqlite/0002_create_sessions.up.sql      "postgres", "mysql", as
 //	sqlite/0002_create_sessions.down.sql    Dialect.String)
+//	sqlite/0003_add_session_grace.up.sql
+//	sqlite/0003_add_session_grace.down.sql
 //	postgres/...
 //	mysql/...
 //	goose/sqlite/0001_create_users.sql      goose layout, the same statements
 //	goose/sqlite/0002_create_sessions.sql   with goose's annotations
+//	goose/sqlite/0003_add_session_grace.sql
 //	goose/postgres/...
 //	goose/mysql/...
 //
@@ -86,8 +89,12 @@ func derivedName(table, suffix string) string {
 // "gatehouse_users" and "gatehouse_sessions", including the index and
 // constraint names that start with them). The tools keep
 // their own version tables; gatehouse_schema_migrations is Migrate's only.
-// Every statement is idempotent (IF NOT EXISTS), so a database set up by a
-// tool can later be handed to Migrate, and the other way round.
+// Migrate accepts a database that a tool set up: the CREATE statements say
+// IF NOT EXISTS, and Migrate skips a column that a step would add when the
+// table has it already (SQLite and MySQL have no ADD COLUMN IF NOT EXISTS).
+// The other way round, a tool starting from scratch on a database Migrate
+// set up runs the ADD COLUMN steps again, which fails on SQLite and MySQL;
+// mark those versions as applied in the tool instead.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -197,7 +204,7 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 		err = s.migrateMySQL(ctx, ms)
 	}
 	if err != nil {
-		return s.fail(ctx, "migrate", err)
+		return s.classify(ctx, "migrate", err, false)
 	}
 	return nil
 }
@@ -307,6 +314,13 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 			continue
 		}
 		for _, stmt := range m.stmts {
+			done, err := s.columnAdded(ctx, q, stmt)
+			if err != nil {
+				return fmt.Errorf("version %d: %w", m.version, err)
+			}
+			if done {
+				continue
+			}
 			if _, err := q.ExecContext(ctx, s.rename(stmt)); err != nil {
 				return fmt.Errorf("version %d: %w", m.version, err)
 			}
@@ -316,6 +330,51 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 		}
 	}
 	return nil
+}
+
+// addColumn matches a migration statement that adds one column to one of
+// the tables, once its comment lines are gone.
+var addColumn = regexp.MustCompile(`(?i)^ALTER\s+TABLE\s+gatehouse_(users|sessions)\s+ADD\s+COLUMN\s+(\w+)\s`)
+
+// columnAdded reports whether stmt adds a column that the table already
+// has. SQLite and MySQL have no ADD COLUMN IF NOT EXISTS, so this keeps
+// such a step idempotent: it completes a MySQL step that DDL's implicit
+// commits left half done, and accepts a database that a migration tool
+// brought to the version already. PostgreSQL's files say IF NOT EXISTS.
+func (s *Store) columnAdded(ctx context.Context, q querier, stmt string) (bool, error) {
+	if s.dialect == Postgres {
+		return false, nil
+	}
+	var code []string
+	for _, line := range strings.Split(stmt, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+			code = append(code, l)
+		}
+	}
+	m := addColumn.FindStringSubmatch(strings.Join(code, " ") + " ")
+	if m == nil {
+		return false, nil
+	}
+	table := s.names.Users
+	if m[1] == sessionsBase {
+		table = s.names.Sessions
+	}
+	query := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
+	if s.dialect == MySQL {
+		query = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
+	}
+	rows, err := q.QueryContext(ctx, query, table, m[2])
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	n := 0
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+	}
+	return n > 0, rows.Err()
 }
 
 func (s *Store) appliedVersions(ctx context.Context, q querier) (map[int64]bool, error) {

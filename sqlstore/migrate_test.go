@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/auth"
 	"github.com/gatehouse/auth/sqlstore"
@@ -281,8 +282,8 @@ func TestMigrateUpgrade(t *testing.T) {
 			versions = append(versions, v)
 		}
 		rows.Close()
-		if fmt.Sprint(versions) != "[1 2]" {
-			t.Errorf("applied versions %v, want [1 2]", versions)
+		if fmt.Sprint(versions) != "[1 2 3]" {
+			t.Errorf("applied versions %v, want [1 2 3]", versions)
 		}
 		for _, u := range users {
 			got, err := s.UserByID(ctx, u.ID)
@@ -304,6 +305,104 @@ func TestMigrateUpgrade(t *testing.T) {
 			t.Errorf("%d sessions left after DeleteUser, want 0", n)
 		}
 	})
+}
+
+// TestMigrateKeepsSessions: a database at version 2 (sessions without the
+// grace bookkeeping) is brought to version 3 by Migrate; its sessions stay,
+// with ” and 0 in the new columns, and work with the new methods. One of
+// the new columns is already there, as a MySQL step that failed halfway
+// (DDL commits implicitly) leaves it; Migrate completes the step.
+func TestMigrateKeepsSessions(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		const prefix = "v2_"
+		s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MigrateTo(ctx, 2); err != nil {
+			t.Fatalf("migrate to version 2: %v", err)
+		}
+		u := testUser("veteran")
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		// Sessions as version 2 stored them: a fresh one and a rotated one.
+		fresh, rotated := testSession(u.ID), testSession(u.ID)
+		rotated.PreviousJTI, rotated.RotatedAt, rotated.LastUsedAt = "jti-parent", when.Add(time.Minute), when.Add(time.Minute)
+		rotated.RevokedAt = when.Add(time.Hour)
+		insert := "INSERT INTO " + prefix + "sessions (id, user_id, token_version, current_jti, previous_jti," +
+			" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip)" +
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		if tdb.dialect == sqlstore.Postgres {
+			insert = sqlstore.Rebind(insert)
+		}
+		for _, sess := range []*auth.Session{fresh, rotated} {
+			var revoked any
+			if !sess.RevokedAt.IsZero() {
+				revoked = timeArg(tdb.dialect, sess.RevokedAt)
+			}
+			if _, err := tdb.db.ExecContext(ctx, insert, sess.ID, sess.UserID, sess.TokenVersion, sess.CurrentJTI,
+				sess.PreviousJTI, timeArg(tdb.dialect, sess.CreatedAt), timeArg(tdb.dialect, sess.ExpiresAt),
+				timeArg(tdb.dialect, sess.RotatedAt), timeArg(tdb.dialect, sess.LastUsedAt), revoked,
+				sess.UserAgent, sess.IP); err != nil {
+				t.Fatalf("insert a version 2 session: %v", err)
+			}
+		}
+		halfDone := map[sqlstore.Dialect]string{
+			sqlstore.SQLite:   "ALTER TABLE v2_sessions ADD COLUMN rotated_user_agent TEXT NOT NULL DEFAULT ''",
+			sqlstore.Postgres: "ALTER TABLE v2_sessions ADD COLUMN rotated_user_agent TEXT NOT NULL DEFAULT ''",
+			sqlstore.MySQL:    "ALTER TABLE v2_sessions ADD COLUMN rotated_user_agent VARBINARY(1024) NOT NULL DEFAULT ''",
+		}
+		if _, err := tdb.db.ExecContext(ctx, halfDone[tdb.dialect]); err != nil {
+			t.Fatal(err)
+		}
+
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate from version 2: %v", err)
+		}
+		if n, want := countRows(t, tdb.db, prefix+"schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
+			t.Errorf("%d migration rows, want %d", n, want)
+		}
+		for _, want := range []*auth.Session{fresh, rotated} {
+			got, err := s.Session(ctx, want.ID)
+			if err != nil {
+				t.Fatalf("session %s lost by the upgrade: %v", want.ID, err)
+			}
+			if got.RotatedUserAgent != "" || got.RotatedIP != "" || got.GraceUses != 0 {
+				t.Errorf("new columns of an old session: %q %q %d, want '' '' 0", got.RotatedUserAgent, got.RotatedIP, got.GraceUses)
+			}
+			if got.CurrentJTI != want.CurrentJTI || got.PreviousJTI != want.PreviousJTI || got.UserID != want.UserID ||
+				!got.RotatedAt.Equal(want.RotatedAt) || !got.RevokedAt.Equal(want.RevokedAt) ||
+				got.UserAgent != want.UserAgent || got.IP != want.IP {
+				t.Errorf("session changed by the upgrade:\n got %+v\nwant %+v", *got, *want)
+			}
+		}
+		if err := s.UseGrace(ctx, rotated.ID, rotated.PreviousJTI, 3); !errors.Is(err, auth.ErrConflict) {
+			t.Errorf("UseGrace on the revoked old session = %v, want ErrConflict", err)
+		}
+		if err := s.RotateSession(ctx, fresh.ID, fresh.CurrentJTI, "child", when.Add(time.Minute), "ua", "192.0.2.9"); err != nil {
+			t.Fatalf("RotateSession on an old session: %v", err)
+		}
+		if err := s.UseGrace(ctx, fresh.ID, fresh.CurrentJTI, 3); err != nil {
+			t.Fatalf("UseGrace on an old session: %v", err)
+		}
+		got, err := s.Session(ctx, fresh.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RotatedUserAgent != "ua" || got.RotatedIP != "192.0.2.9" || got.GraceUses != 1 {
+			t.Errorf("after rotation and a grace use: %q %q %d, want ua 192.0.2.9 1", got.RotatedUserAgent, got.RotatedIP, got.GraceUses)
+		}
+	})
+}
+
+// timeArg is how the tests write a time column by hand.
+func timeArg(d sqlstore.Dialect, t time.Time) any {
+	if d == sqlstore.SQLite {
+		return t.UTC().Format("2006-01-02 15:04:05.000000")
+	}
+	return t.UTC()
 }
 
 func TestDerivedName(t *testing.T) {

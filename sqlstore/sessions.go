@@ -11,20 +11,26 @@ import (
 )
 
 const sessionColumns = "id, user_id, token_version, current_jti, previous_jti," +
-	" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip"
+	" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip," +
+	" rotated_user_agent, rotated_ip, grace_uses"
 
 // sessionQueries are the session statements for one table and dialect.
 type sessionQueries struct {
-	insert, byID, rotate, rotated, revoke, revokeUser, list, prune, deleteUser string
+	insert, byID, rotate, rotated, useGrace, exists, revoke, revokeUser, list, prune, deleteUser string
 }
 
 func newSessionQueries(d Dialect, t string) sessionQueries {
 	return sessionQueries{
-		insert: d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		insert: d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		byID:   d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
-		rotate: d.rebind("UPDATE " + t + " SET previous_jti = ?, current_jti = ?, rotated_at = ?, last_used_at = ?" +
+		rotate: d.rebind("UPDATE " + t + " SET previous_jti = ?, current_jti = ?, rotated_at = ?, last_used_at = ?," +
+			" rotated_user_agent = ?, rotated_ip = ?, grace_uses = 0" +
 			" WHERE id = ? AND current_jti = ? AND revoked_at IS NULL"),
-		rotated:    d.rebind("SELECT current_jti, previous_jti, rotated_at, last_used_at, revoked_at FROM " + t + " WHERE id = ?"),
+		rotated: d.rebind("SELECT current_jti, previous_jti, rotated_at, last_used_at, revoked_at," +
+			" rotated_user_agent, rotated_ip, grace_uses FROM " + t + " WHERE id = ?"),
+		useGrace: d.rebind("UPDATE " + t + " SET grace_uses = grace_uses + 1" +
+			" WHERE id = ? AND previous_jti = ? AND grace_uses < ? AND revoked_at IS NULL"),
+		exists:     d.rebind("SELECT 1 FROM " + t + " WHERE id = ?"),
 		revoke:     d.rebind("UPDATE " + t + " SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
 		revokeUser: d.rebind("UPDATE " + t + " SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"),
 		list: d.rebind("SELECT " + sessionColumns + " FROM " + t +
@@ -40,7 +46,7 @@ func scanSession(r rowScanner) (*auth.Session, error) {
 	var s auth.Session
 	err := r.Scan(&s.ID, &s.UserID, &s.TokenVersion, &s.CurrentJTI, &s.PreviousJTI,
 		timeDest{&s.CreatedAt}, timeDest{&s.ExpiresAt}, timeDest{&s.RotatedAt}, timeDest{&s.LastUsedAt},
-		timeDest{&s.RevokedAt}, &s.UserAgent, &s.IP)
+		timeDest{&s.RevokedAt}, &s.UserAgent, &s.IP, &s.RotatedUserAgent, &s.RotatedIP, &s.GraceUses)
 	if err != nil {
 		return nil, err
 	}
@@ -51,14 +57,20 @@ func scanSession(r rowScanner) (*auth.Session, error) {
 // wrapping [auth.ErrUserExists], decided by the primary key. A user that
 // does not exist is an error wrapping [auth.ErrUserNotFound], decided by
 // the foreign key (on SQLite only when foreign keys are on, as
-// [SQLiteDSN] sets).
+// [SQLiteDSN] sets), or by its form when it is malformed.
 func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	const op = "create session"
+	if !wellFormed(sess.ID, maxIDLen) || !wellFormed(sess.CurrentJTI, maxIDLen) || !wellFormed(sess.PreviousJTI, maxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, errMalformedID)
+	}
+	if !wellFormed(sess.UserID, maxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
+	}
 	d := s.dialect
 	_, err := s.db.ExecContext(ctx, s.sq.insert, sess.ID, sess.UserID, sess.TokenVersion,
 		sess.CurrentJTI, sess.PreviousJTI, d.timeArg(sess.CreatedAt), d.timeArg(sess.ExpiresAt),
 		d.timeArg(sess.RotatedAt), d.timeArg(sess.LastUsedAt), d.nullTimeArg(sess.RevokedAt),
-		sess.UserAgent, sess.IP)
+		sess.UserAgent, sess.IP, sess.RotatedUserAgent, sess.RotatedIP, sess.GraceUses)
 	switch {
 	case err == nil:
 		return nil
@@ -73,6 +85,9 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 // Session implements [auth.SessionStore].
 func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
 	const op = "session"
+	if !wellFormed(id, maxIDLen) {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
+	}
 	sess, err := scanSession(s.db.QueryRowContext(ctx, s.sq.byID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
@@ -87,17 +102,28 @@ func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
 // UPDATE. Concurrent rotations of one session queue on its row lock, and
 // each re-checks the condition against the row the one before it wrote, so
 // exactly one wins on every dialect. When no row changed, a second read
-// tells ErrSessionNotFound from ErrConflict.
-func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time) error {
+// tells ErrSessionNotFound from ErrConflict. A malformed fromJTI matches no
+// session, so only the read runs.
+func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time, userAgent, ip string) error {
 	const op = "rotate session"
+	if !wellFormed(id, maxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
+	}
+	if !wellFormed(toJTI, maxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, errMalformedID)
+	}
 	d := s.dialect
-	changed, err := s.execConditional(ctx, op, s.sq.rotate, fromJTI, toJTI, d.timeArg(at), d.timeArg(at), id, fromJTI)
-	if err != nil || changed {
-		return err
+	if wellFormed(fromJTI, maxIDLen) {
+		changed, err := s.execConditional(ctx, op, s.sq.rotate, fromJTI, toJTI, d.timeArg(at), d.timeArg(at),
+			userAgent, ip, id, fromJTI)
+		if err != nil || changed {
+			return err
+		}
 	}
 	var cur auth.Session
-	err = s.db.QueryRowContext(ctx, s.sq.rotated, id).Scan(&cur.CurrentJTI, &cur.PreviousJTI,
-		timeDest{&cur.RotatedAt}, timeDest{&cur.LastUsedAt}, timeDest{&cur.RevokedAt})
+	err := s.db.QueryRowContext(ctx, s.sq.rotated, id).Scan(&cur.CurrentJTI, &cur.PreviousJTI,
+		timeDest{&cur.RotatedAt}, timeDest{&cur.LastUsedAt}, timeDest{&cur.RevokedAt},
+		&cur.RotatedUserAgent, &cur.RotatedIP, &cur.GraceUses)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
 	}
@@ -109,8 +135,38 @@ func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at
 	// row is live and already as the rotation would leave it.
 	at = at.UTC().Truncate(time.Microsecond)
 	if fromJTI == toJTI && cur.CurrentJTI == fromJTI && cur.PreviousJTI == fromJTI && cur.RevokedAt.IsZero() &&
-		cur.RotatedAt.Equal(at) && cur.LastUsedAt.Equal(at) {
+		cur.RotatedAt.Equal(at) && cur.LastUsedAt.Equal(at) &&
+		cur.RotatedUserAgent == userAgent && cur.RotatedIP == ip && cur.GraceUses == 0 {
 		return nil
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
+}
+
+// UseGrace implements [auth.SessionStore] with one conditional UPDATE that
+// increments grace_uses WHERE id, previous_jti, grace_uses < max and
+// revoked_at IS NULL still hold. Concurrent calls queue on the row lock and
+// each re-checks the count the one before it wrote, so at most max win.
+// The increment always changes the row, so MySQL's changed-row count is
+// exact here. When no row changed, a second read tells
+// ErrSessionNotFound from ErrConflict.
+func (s *Store) UseGrace(ctx context.Context, id, previousJTI string, max int) error {
+	const op = "use grace"
+	if !wellFormed(id, maxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
+	}
+	if previousJTI != "" && wellFormed(previousJTI, maxIDLen) && max > 0 {
+		changed, err := s.execConditional(ctx, op, s.sq.useGrace, id, previousJTI, max)
+		if err != nil || changed {
+			return err
+		}
+	}
+	var one int
+	err := s.db.QueryRowContext(ctx, s.sq.exists, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
+	}
+	if err != nil {
+		return s.fail(ctx, op, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
 }
@@ -118,6 +174,9 @@ func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at
 // RevokeSession implements [auth.SessionStore]. The first revocation's
 // time is kept.
 func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	if !wellFormed(id, maxIDLen) {
+		return nil // no such session
+	}
 	if _, err := s.db.ExecContext(ctx, s.sq.revoke, s.dialect.timeArg(at), id); err != nil {
 		return s.fail(ctx, "revoke session", err)
 	}
@@ -126,6 +185,9 @@ func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) erro
 
 // RevokeUserSessions implements [auth.SessionStore] with one UPDATE.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
+	if !wellFormed(userID, maxIDLen) {
+		return nil // no such user
+	}
 	if _, err := s.db.ExecContext(ctx, s.sq.revokeUser, s.dialect.timeArg(at), userID); err != nil {
 		return s.fail(ctx, "revoke user sessions", err)
 	}
@@ -136,6 +198,9 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.T
 // same time are ordered by ID.
 func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
 	const op = "user sessions"
+	if !wellFormed(userID, maxIDLen) {
+		return nil, nil // no such user
+	}
 	rows, err := s.db.QueryContext(ctx, s.sq.list, userID, s.dialect.timeArg(now))
 	if err != nil {
 		return nil, s.fail(ctx, op, err)

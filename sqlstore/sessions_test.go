@@ -10,35 +10,20 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/internal/testutil"
 	"github.com/gatehouse/auth/sqlstore"
 )
 
-// testClock is the injected clock; tests move it instead of sleeping. It
-// starts off a whole microsecond so that stored times compare exactly.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 11, 27, 12, 0, 0, 123456000, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newTestClock returns the shared fake clock, started off a whole
+// microsecond so that stored times compare exactly.
+func newTestClock() *testutil.Clock {
+	return testutil.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 123456000, time.UTC))
 }
 
 // sessionEnv is one database seen by two application instances: two
@@ -47,7 +32,7 @@ func (c *testClock) Advance(d time.Duration) {
 type sessionEnv struct {
 	dbs    [2]*sql.DB
 	stores [2]*sqlstore.Store
-	clock  *testClock
+	clock  *testutil.Clock
 	secret []byte
 }
 
@@ -272,8 +257,13 @@ func TestSessionLogout(t *testing.T) {
 		if _, err := b.Refresh(ctx, p.RefreshToken); !errors.Is(err, auth.ErrTokenInvalidated) {
 			t.Fatalf("refresh after logout: %v, want ErrTokenInvalidated", err)
 		}
-		if _, err := a.VerifyAccessToken(ctx, p.AccessToken); err != nil {
-			t.Fatalf("the access token lives until it expires: %v", err)
+		for i, inst := range []*auth.Authenticator{a, b} {
+			if _, err := inst.VerifyAccessToken(ctx, p.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("instance %d: the session's access token after logout: %v, want ErrTokenInvalidated", i, err)
+			}
+		}
+		if _, err := b.VerifyAccessToken(ctx, keep.AccessToken); err != nil {
+			t.Fatalf("another session's access token after logout: %v", err)
 		}
 		if list, _ := a.Sessions(ctx, u.ID); len(list) != 1 {
 			t.Fatalf("%d sessions after logout, want 1", len(list))
@@ -350,7 +340,7 @@ func TestSessionListAndRevoke(t *testing.T) {
 		a, b := e.auth(t, 0), e.auth(t, 1)
 		alice, _ := registerAndLogin(t, a, "alice")
 		e.clock.Advance(time.Second)
-		if _, err := a.Login(auth.WithClientInfo(ctx, "Firefox — ünïcødé", "2001:db8::7"), "alice", sessionPassword); err != nil {
+		if _, err := a.Login(auth.ContextWithClient(ctx, auth.Client{UserAgent: "Firefox — ünïcødé", Addr: netip.MustParseAddr("2001:db8::7")}), "alice", sessionPassword); err != nil {
 			t.Fatal(err)
 		}
 		bob, bobPair := registerAndLogin(t, b, "bob")

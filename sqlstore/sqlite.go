@@ -1,6 +1,17 @@
 package sqlstore
 
-import "strings"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gatehouse/auth"
+)
 
 // SQLiteDSN returns a modernc.org/sqlite data source name for the database
 // file at path, with the settings Gatehouse recommends:
@@ -35,4 +46,69 @@ func SQLiteDSN(path string) string {
 		"&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_txlock=immediate"
+}
+
+// sqliteMaxOpenConns is the pool limit [OpenSQLite] sets; see the package
+// documentation.
+const sqliteMaxOpenConns = 4
+
+// OpenSQLite opens the SQLite database file at path with [SQLiteDSN]'s
+// settings, creating the file if it does not exist, limits the pool to 4
+// connections as the package documentation recommends (change it with
+// db.SetMaxOpenConns), and checks that the file can be opened. It needs the
+// modernc.org/sqlite driver registered: import it for its side effect,
+//
+//	import _ "modernc.org/sqlite"
+//
+// A file that cannot be opened or created is a configuration problem, not
+// an outage: the error wraps [ErrCannotOpen], not [auth.ErrUnavailable],
+// and names the path and the reason, such as
+//
+//	sqlstore: cannot open SQLite database "/no/such/dir/auth.db": directory does not exist (check the path)
+func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty path (check the configuration)", ErrCannotOpen)
+	}
+	cannot := func(why string, err error) error {
+		if err == nil {
+			return fmt.Errorf("%w %q: %s", ErrCannotOpen, path, why)
+		}
+		return fmt.Errorf("%w %q: %s: %w", ErrCannotOpen, path, why, err)
+	}
+	dir := filepath.Dir(path)
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, cannot("directory does not exist (check the path)", nil)
+	case err != nil:
+		return nil, cannot("directory cannot be read (check its permissions)", err)
+	case !fi.IsDir():
+		return nil, cannot(fmt.Sprintf("%q is not a directory (check the path)", dir), nil)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, cannot("it is a directory (check the path)", nil)
+	}
+	db, err := sql.Open("sqlite", SQLiteDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open SQLite database %q (is modernc.org/sqlite imported?): %w", path, err)
+	}
+	db.SetMaxOpenConns(sqliteMaxOpenConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		switch {
+		case SQLite.isCannotOpen(err):
+			why := "cannot create the file (check that its directory is writable)"
+			if _, serr := os.Stat(path); serr == nil {
+				why = "cannot open the file (check its permissions and its directory's)"
+			}
+			return nil, cannot(why, err)
+		case sqliteCode(err) == sqliteNotADB:
+			return nil, cannot("the file is not a SQLite database (check the path)", err)
+		case errors.Is(ctx.Err(), context.Canceled):
+			return nil, fmt.Errorf("sqlstore: open SQLite database %q: %w: %w", path, context.Canceled, err)
+		case ctx.Err() != nil || SQLite.isUnavailable(err):
+			return nil, fmt.Errorf("sqlstore: open SQLite database %q: %w: %w", path, auth.ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("sqlstore: open SQLite database %q: %w", path, err)
+	}
+	return db, nil
 }

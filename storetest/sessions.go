@@ -23,6 +23,10 @@ func runSessions(t *testing.T, newStore func(t *testing.T) (auth.UserStore, auth
 		{"NotFound", testSessionNotFound},
 		{"Rotate", testSessionRotate},
 		{"ConcurrentRotate", testSessionConcurrentRotate},
+		{"UseGrace", testSessionUseGrace},
+		{"ConcurrentUseGrace", testSessionConcurrentUseGrace},
+		{"MalformedIDs", testSessionMalformedIDs},
+		{"CanceledContext", testSessionCanceledContext},
 		{"Revoke", testSessionRevoke},
 		{"RevokeUserSessions", testRevokeUserSessions},
 		{"UserSessions", testUserSessions},
@@ -69,7 +73,9 @@ func equalSession(t *testing.T, what string, got, want *auth.Session) {
 		got.CurrentJTI != want.CurrentJTI || got.PreviousJTI != want.PreviousJTI ||
 		!got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) ||
 		!got.RotatedAt.Equal(want.RotatedAt) || !got.LastUsedAt.Equal(want.LastUsedAt) ||
-		!got.RevokedAt.Equal(want.RevokedAt) || got.UserAgent != want.UserAgent || got.IP != want.IP {
+		!got.RevokedAt.Equal(want.RevokedAt) || got.UserAgent != want.UserAgent || got.IP != want.IP ||
+		got.RotatedUserAgent != want.RotatedUserAgent || got.RotatedIP != want.RotatedIP ||
+		got.GraceUses != want.GraceUses {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, *got, *want)
 	}
 }
@@ -80,7 +86,10 @@ func sessionUser(t *testing.T, us auth.UserStore, name string) *auth.User {
 
 func testSessionCreateAndGet(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
 	u := sessionUser(t, us, "sam")
-	s := mustCreateSession(t, ss, newSession(u.ID, when))
+	s := newSession(u.ID, when)
+	// A session created with these set (an import) keeps them.
+	s.PreviousJTI, s.RotatedUserAgent, s.RotatedIP, s.GraceUses = "jti-before", "curl/8.5.0 — ü", "192.0.2.7", 2
+	mustCreateSession(t, ss, s)
 	got, err := ss.Session(context.Background(), s.ID)
 	if err != nil {
 		t.Fatalf("Session: %v", err)
@@ -113,8 +122,11 @@ func testSessionNotFound(t *testing.T, _ auth.UserStore, ss auth.SessionStore) {
 	if _, err := ss.Session(ctx, missing); !errors.Is(err, auth.ErrSessionNotFound) {
 		t.Errorf("Session(missing) = %v, want ErrSessionNotFound", err)
 	}
-	if err := ss.RotateSession(ctx, missing, "a", "b", when); !errors.Is(err, auth.ErrSessionNotFound) {
+	if err := ss.RotateSession(ctx, missing, "a", "b", when, "ua", "ip"); !errors.Is(err, auth.ErrSessionNotFound) {
 		t.Errorf("RotateSession(missing) = %v, want ErrSessionNotFound", err)
+	}
+	if err := ss.UseGrace(ctx, missing, "a", 5); !errors.Is(err, auth.ErrSessionNotFound) {
+		t.Errorf("UseGrace(missing) = %v, want ErrSessionNotFound", err)
 	}
 	if err := ss.RevokeSession(ctx, missing, when); err != nil {
 		t.Errorf("RevokeSession(missing) = %v, want nil", err)
@@ -126,15 +138,21 @@ func testSessionRotate(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
 	u := sessionUser(t, us, "tess")
 	s := mustCreateSession(t, ss, newSession(u.ID, when))
 	at := when.Add(time.Hour + 42*time.Microsecond)
-	if err := ss.RotateSession(ctx, s.ID, s.CurrentJTI, "child-1", at); err != nil {
+	const ua, ip = "Mozilla/5.0 (iPhone) — rotated", "198.51.100.9"
+	if err := ss.RotateSession(ctx, s.ID, s.CurrentJTI, "child-1", at, ua, ip); err != nil {
 		t.Fatalf("RotateSession: %v", err)
 	}
 	want := *s
 	want.PreviousJTI, want.CurrentJTI, want.RotatedAt, want.LastUsedAt = s.CurrentJTI, "child-1", at, at
+	want.RotatedUserAgent, want.RotatedIP = ua, ip
 	got, _ := ss.Session(ctx, s.ID)
 	equalSession(t, "after rotation", got, &want)
+	// The login's client is kept.
+	if got.UserAgent != s.UserAgent || got.IP != s.IP {
+		t.Errorf("rotation changed the login's client: %q %q", got.UserAgent, got.IP)
+	}
 	// The parent cannot be rotated again.
-	if err := ss.RotateSession(ctx, s.ID, s.CurrentJTI, "child-2", at); !errors.Is(err, auth.ErrConflict) {
+	if err := ss.RotateSession(ctx, s.ID, s.CurrentJTI, "child-2", at, "other", "203.0.113.1"); !errors.Is(err, auth.ErrConflict) {
 		t.Errorf("second rotation from the parent = %v, want ErrConflict", err)
 	}
 	got, _ = ss.Session(ctx, s.ID)
@@ -143,7 +161,7 @@ func testSessionRotate(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
 	if err := ss.RevokeSession(ctx, s.ID, at); err != nil {
 		t.Fatal(err)
 	}
-	if err := ss.RotateSession(ctx, s.ID, "child-1", "child-3", at); !errors.Is(err, auth.ErrConflict) {
+	if err := ss.RotateSession(ctx, s.ID, "child-1", "child-3", at, ua, ip); !errors.Is(err, auth.ErrConflict) {
 		t.Errorf("rotating a revoked session = %v, want ErrConflict", err)
 	}
 }
@@ -159,7 +177,7 @@ func testSessionConcurrentRotate(t *testing.T, us auth.UserStore, ss auth.Sessio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			switch err := ss.RotateSession(context.Background(), s.ID, s.CurrentJTI, fmt.Sprintf("child-%d", i), when.Add(time.Second)); {
+			switch err := ss.RotateSession(context.Background(), s.ID, s.CurrentJTI, fmt.Sprintf("child-%d", i), when.Add(time.Second), "ua", "ip"); {
 			case err == nil:
 				ok.Add(1)
 			case !errors.Is(err, auth.ErrConflict):
@@ -284,4 +302,218 @@ func testDeleteUserRemovesSessions(t *testing.T, us auth.UserStore, ss auth.Sess
 	if _, err := ss.Session(ctx, s.ID); !errors.Is(err, auth.ErrSessionNotFound) {
 		t.Errorf("session of a deleted user: %v, want ErrSessionNotFound", err)
 	}
+}
+
+func testSessionUseGrace(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
+	ctx := context.Background()
+	u := sessionUser(t, us, "gus")
+	s := mustCreateSession(t, ss, newSession(u.ID, when))
+	get := func() *auth.Session {
+		t.Helper()
+		got, err := ss.Session(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// Before the first rotation there is no previous token.
+	for _, jti := range []string{"", s.CurrentJTI} {
+		if err := ss.UseGrace(ctx, s.ID, jti, 5); !errors.Is(err, auth.ErrConflict) {
+			t.Errorf("UseGrace(%q) before a rotation = %v, want ErrConflict", jti, err)
+		}
+	}
+	parent := s.CurrentJTI
+	at := when.Add(time.Minute)
+	if err := ss.RotateSession(ctx, s.ID, parent, "child-1", at, "ua-1", "192.0.2.10"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := ss.UseGrace(ctx, s.ID, parent, 2); err != nil {
+			t.Fatalf("UseGrace #%d within max 2: %v", i+1, err)
+		}
+	}
+	for _, c := range []struct {
+		jti string
+		max int
+	}{
+		{parent, 2},      // max reached
+		{parent, 0},      // no uses allowed
+		{"child-1", 5},   // the current token is not the previous one
+		{"jti-other", 5}, // an unknown token
+		{"", 5},
+	} {
+		if err := ss.UseGrace(ctx, s.ID, c.jti, c.max); !errors.Is(err, auth.ErrConflict) {
+			t.Errorf("UseGrace(%q, max %d) = %v, want ErrConflict", c.jti, c.max, err)
+		}
+	}
+	got := get()
+	if got.GraceUses != 2 {
+		t.Fatalf("GraceUses = %d after two uses, want 2", got.GraceUses)
+	}
+	if !got.RotatedAt.Equal(at) || !got.LastUsedAt.Equal(at) || got.CurrentJTI != "child-1" || got.PreviousJTI != parent {
+		t.Errorf("UseGrace changed more than GraceUses: %+v", *got)
+	}
+	// A higher max lets one more through.
+	if err := ss.UseGrace(ctx, s.ID, parent, 3); err != nil {
+		t.Errorf("UseGrace with max 3 after 2 uses: %v", err)
+	}
+	// The next rotation resets the count and moves the grace to its parent.
+	at2 := at.Add(time.Minute)
+	if err := ss.RotateSession(ctx, s.ID, "child-1", "child-2", at2, "ua-2", "192.0.2.20"); err != nil {
+		t.Fatal(err)
+	}
+	got = get()
+	if got.GraceUses != 0 || got.RotatedUserAgent != "ua-2" || got.RotatedIP != "192.0.2.20" {
+		t.Errorf("after the second rotation: GraceUses %d, rotated by %q %q; want 0, ua-2, 192.0.2.20",
+			got.GraceUses, got.RotatedUserAgent, got.RotatedIP)
+	}
+	if err := ss.UseGrace(ctx, s.ID, parent, 5); !errors.Is(err, auth.ErrConflict) {
+		t.Errorf("UseGrace of the grandparent = %v, want ErrConflict", err)
+	}
+	if err := ss.UseGrace(ctx, s.ID, "child-1", 1); err != nil {
+		t.Errorf("UseGrace of the new parent: %v", err)
+	}
+	// A revoked session has no grace.
+	if err := ss.RevokeSession(ctx, s.ID, at2); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.UseGrace(ctx, s.ID, "child-1", 5); !errors.Is(err, auth.ErrConflict) {
+		t.Errorf("UseGrace on a revoked session = %v, want ErrConflict", err)
+	}
+	if got := get(); got.GraceUses != 1 {
+		t.Errorf("GraceUses = %d after a refused use, want 1", got.GraceUses)
+	}
+}
+
+func testSessionConcurrentUseGrace(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
+	const n, max = 40, 5
+	ctx := context.Background()
+	u := sessionUser(t, us, "hal")
+	s := mustCreateSession(t, ss, newSession(u.ID, when))
+	if err := ss.RotateSession(ctx, s.ID, s.CurrentJTI, "child", when.Add(time.Second), "ua", "ip"); err != nil {
+		t.Fatal(err)
+	}
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := ss.UseGrace(ctx, s.ID, s.CurrentJTI, max); {
+			case err == nil:
+				ok.Add(1)
+			case !errors.Is(err, auth.ErrConflict):
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("unexpected error: %v", err)
+	}
+	if got := ok.Load(); got < 1 || got > max {
+		t.Fatalf("%d concurrent UseGrace calls with max %d: %d succeeded, want 1 to %d", n, max, got, max)
+	}
+	got, err := ss.Session(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GraceUses != int(ok.Load()) {
+		t.Errorf("GraceUses = %d, but %d calls succeeded", got.GraceUses, ok.Load())
+	}
+}
+
+// testSessionMalformedIDs: IDs and jtis that no store can hold are not
+// found, never a backend error.
+func testSessionMalformedIDs(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
+	ctx := context.Background()
+	u := sessionUser(t, us, "ida")
+	s := mustCreateSession(t, ss, newSession(u.ID, when))
+	for _, id := range malformedIDs {
+		if _, err := ss.Session(ctx, id); !errors.Is(err, auth.ErrSessionNotFound) {
+			t.Errorf("Session(%q) = %v, want ErrSessionNotFound", id, err)
+		}
+		if err := ss.RotateSession(ctx, id, s.CurrentJTI, "child", when, "ua", "ip"); !errors.Is(err, auth.ErrSessionNotFound) {
+			t.Errorf("RotateSession(%q) = %v, want ErrSessionNotFound", id, err)
+		}
+		if err := ss.UseGrace(ctx, id, "jti", 5); !errors.Is(err, auth.ErrSessionNotFound) {
+			t.Errorf("UseGrace(%q) = %v, want ErrSessionNotFound", id, err)
+		}
+		if err := ss.RevokeSession(ctx, id, when); err != nil {
+			t.Errorf("RevokeSession(%q) = %v, want nil", id, err)
+		}
+		if err := ss.RevokeUserSessions(ctx, id, when); err != nil {
+			t.Errorf("RevokeUserSessions(%q) = %v, want nil", id, err)
+		}
+		if list, err := ss.UserSessions(ctx, id, when); err != nil || len(list) != 0 {
+			t.Errorf("UserSessions(%q) = %d sessions, %v; want none", id, len(list), err)
+		}
+		// A malformed jti is not the session's: a conflict, as any other.
+		if err := ss.RotateSession(ctx, s.ID, id, "child", when, "ua", "ip"); !errors.Is(err, auth.ErrConflict) {
+			t.Errorf("RotateSession from jti %q = %v, want ErrConflict", id, err)
+		}
+		if err := ss.UseGrace(ctx, s.ID, id, 5); !errors.Is(err, auth.ErrConflict) {
+			t.Errorf("UseGrace of jti %q = %v, want ErrConflict", id, err)
+		}
+		bad := newSession(id, when)
+		if err := ss.CreateSession(ctx, bad); !errors.Is(err, auth.ErrUserNotFound) {
+			t.Errorf("CreateSession for user %q = %v, want ErrUserNotFound", id, err)
+		}
+		bad = newSession(u.ID, when)
+		bad.ID = id
+		if err := ss.CreateSession(ctx, bad); err == nil || errors.Is(err, auth.ErrUserExists) {
+			t.Errorf("CreateSession with ID %q = %v, want an error other than ErrUserExists", id, err)
+		}
+	}
+	got, err := ss.Session(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalSession(t, "session after malformed calls", got, s)
+	if list, err := ss.UserSessions(ctx, u.ID, when); err != nil || len(list) != 1 {
+		t.Errorf("UserSessions = %d sessions, %v; want only the one created", len(list), err)
+	}
+}
+
+// testSessionCanceledContext: every method fails under a canceled context
+// and changes nothing.
+func testSessionCanceledContext(t *testing.T, us auth.UserStore, ss auth.SessionStore) {
+	bg := context.Background()
+	u := sessionUser(t, us, "kim")
+	s := mustCreateSession(t, ss, newSession(u.ID, when))
+	if err := ss.RotateSession(bg, s.ID, s.CurrentJTI, "child", when, "ua", "ip"); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ss.Session(bg, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	fresh := newSession(u.ID, when)
+	later := when.Add(time.Hour)
+	results := map[string]error{}
+	results["CreateSession"] = ss.CreateSession(ctx, fresh)
+	_, results["Session"] = ss.Session(ctx, s.ID)
+	results["RotateSession"] = ss.RotateSession(ctx, s.ID, "child", "grandchild", later, "ua", "ip")
+	results["UseGrace"] = ss.UseGrace(ctx, s.ID, s.CurrentJTI, 5)
+	results["RevokeSession"] = ss.RevokeSession(ctx, s.ID, later)
+	results["RevokeUserSessions"] = ss.RevokeUserSessions(ctx, u.ID, later)
+	_, results["UserSessions"] = ss.UserSessions(ctx, u.ID, when)
+	_, results["DeleteSessions"] = ss.DeleteSessions(ctx, when.Add(30*24*time.Hour))
+	for op, err := range results {
+		if err == nil {
+			t.Errorf("%s with a canceled context succeeded", op)
+		}
+	}
+	if _, err := ss.Session(bg, fresh.ID); !errors.Is(err, auth.ErrSessionNotFound) {
+		t.Errorf("session created under a canceled context: %v", err)
+	}
+	got, err := ss.Session(bg, s.ID)
+	if err != nil {
+		t.Fatalf("session after canceled calls: %v", err)
+	}
+	equalSession(t, "session after canceled calls", got, want)
 }

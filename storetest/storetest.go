@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 		{"DuplicateUsername", testDuplicateUsername},
 		{"DuplicateID", testDuplicateID},
 		{"NotFound", testNotFound},
+		{"MalformedIDs", testMalformedIDs},
 		{"ByteExactUsernames", testByteExactUsernames},
 		{"LongUnicodeUsername", testLongUnicodeUsername},
 		{"TimesRoundTrip", testTimesRoundTrip},
@@ -171,6 +172,68 @@ func testNotFound(t *testing.T, s auth.UserStore) {
 			t.Errorf("UserByUsername(%q) = %v, want ErrUserNotFound", name, err)
 		}
 	}
+}
+
+// malformedIDs cannot be stored IDs: a NUL byte, invalid UTF-8, or more
+// than 255 bytes. They reach a store from URL paths and token claims.
+var malformedIDs = []string{
+	"\x00",
+	"abc\x00def",
+	"\xff",
+	"caf\xc3",
+	"\xc0\xaf",     // an overlong encoding of '/'
+	"\xed\xa0\x80", // a UTF-16 surrogate
+	strings.Repeat("a", 256),
+	strings.Repeat("é", 128), // 256 bytes of valid UTF-8
+}
+
+// malformedNames cannot be stored usernames: a NUL byte, invalid UTF-8, or
+// more than 1020 bytes.
+var malformedNames = []string{
+	"\x00",
+	"frank\x00",
+	"\xff",
+	"fr\xc3nk",
+	strings.Repeat("a", 1021),
+}
+
+func testMalformedIDs(t *testing.T, s auth.UserStore) {
+	ctx := context.Background()
+	u := mustCreate(t, s, newUser("frank"))
+	for _, id := range malformedIDs {
+		if _, err := s.UserByID(ctx, id); !errors.Is(err, auth.ErrUserNotFound) {
+			t.Errorf("UserByID(%q) = %v, want ErrUserNotFound", id, err)
+		}
+		if err := s.DeleteUser(ctx, id); !errors.Is(err, auth.ErrUserNotFound) {
+			t.Errorf("DeleteUser(%q) = %v, want ErrUserNotFound", id, err)
+		}
+		next := *u
+		next.ID = id
+		if err := s.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion); !errors.Is(err, auth.ErrUserNotFound) {
+			t.Errorf("UpdateUser(%q) = %v, want ErrUserNotFound", id, err)
+		}
+		bad := newUser("malformed-id")
+		bad.ID = id
+		if err := s.CreateUser(ctx, bad); err == nil || errors.Is(err, auth.ErrUserExists) {
+			t.Errorf("CreateUser with ID %q = %v, want an error other than ErrUserExists", id, err)
+		}
+	}
+	for _, name := range malformedNames {
+		if _, err := s.UserByUsername(ctx, name); !errors.Is(err, auth.ErrUserNotFound) {
+			t.Errorf("UserByUsername(%q) = %v, want ErrUserNotFound", name, err)
+		}
+		if err := s.CreateUser(ctx, newUser(name)); err == nil || errors.Is(err, auth.ErrUserExists) {
+			t.Errorf("CreateUser(%q) = %v, want an error other than ErrUserExists", name, err)
+		}
+	}
+	if _, err := s.UserByUsername(ctx, "malformed-id"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("a user with a malformed ID was stored: %v", err)
+	}
+	got, err := s.UserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatalf("UserByID after malformed calls: %v", err)
+	}
+	equalUser(t, "user after malformed calls", got, u)
 }
 
 func testByteExactUsernames(t *testing.T, s auth.UserStore) {
@@ -391,9 +454,12 @@ func testConcurrentUpdate(t *testing.T, s auth.UserStore) {
 	}
 }
 
+// testCanceledContext: every method fails under a context canceled before
+// the call, and the writes leave nothing behind.
 func testCanceledContext(t *testing.T, s auth.UserStore) {
+	bg := context.Background()
 	u := mustCreate(t, s, newUser("nina"))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(bg)
 	cancel()
 	if err := s.CreateUser(ctx, newUser("oscar")); err == nil {
 		t.Error("CreateUser with a canceled context succeeded")
@@ -401,7 +467,23 @@ func testCanceledContext(t *testing.T, s auth.UserStore) {
 	if _, err := s.UserByID(ctx, u.ID); err == nil {
 		t.Error("UserByID with a canceled context succeeded")
 	}
-	if _, err := s.UserByUsername(context.Background(), "oscar"); !errors.Is(err, auth.ErrUserNotFound) {
+	if _, err := s.UserByUsername(ctx, u.Username); err == nil {
+		t.Error("UserByUsername with a canceled context succeeded")
+	}
+	next := *u
+	next.PasswordHash, next.TokenVersion, next.Disabled = "changed", u.TokenVersion+1, true
+	if err := s.UpdateUser(ctx, &next, u.PasswordHash, u.TokenVersion); err == nil {
+		t.Error("UpdateUser with a canceled context succeeded")
+	}
+	if err := s.DeleteUser(ctx, u.ID); err == nil {
+		t.Error("DeleteUser with a canceled context succeeded")
+	}
+	if _, err := s.UserByUsername(bg, "oscar"); !errors.Is(err, auth.ErrUserNotFound) {
 		t.Errorf("user created under a canceled context: %v", err)
 	}
+	got, err := s.UserByID(bg, u.ID)
+	if err != nil {
+		t.Fatalf("user after canceled calls: %v", err)
+	}
+	equalUser(t, "user after canceled calls", got, u)
 }
