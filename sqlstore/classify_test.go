@@ -1,12 +1,16 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,5 +141,35 @@ func TestNotMigrated(t *testing.T) {
 				t.Errorf("Session on a version 2 schema = %v, want ErrNotMigrated", err)
 			}
 		})
+	})
+}
+
+// TestNotMigratedIsLogged: an application that forgot Migrate gets a 500
+// whose log line says to call it, not a bare 500 with nothing logged.
+func TestNotMigratedIsLogged(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(uniquePrefix()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logged bytes.Buffer
+		a, err := auth.New(s, auth.WithSecret([]byte("a-sqlstore-test-secret-4e9b2c71d05f8a36")), auth.WithInsecureFastHashingForTests(),
+			auth.WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/auth/register", strings.NewReader(`{"username":"alice","password":"a-long-password-1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusInternalServerError {
+			t.Fatalf("status %d, want 500", rec.Code)
+		}
+		if got := logged.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "Migrate") {
+			t.Fatalf("log = %q, want an error that says to call Migrate", got)
+		}
+		if strings.Contains(rec.Body.String(), "Migrate") {
+			t.Fatalf("the client was told about the database: %s", rec.Body)
+		}
 	})
 }
