@@ -534,3 +534,16 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Fatalf("database file mode %v, want 0600", info.Mode().Perm())
 	}
 }
+
+// TestSQLiteFileThatCannotBeCreated: a -db path in a missing directory is
+// reported as a configuration problem that names the path.
+func TestSQLiteFileThatCannotBeCreated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "auth.db")
+	_, err := openDB("sqlite:" + path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "directory does not exist (check the path)") {
+		t.Fatalf("openDB = %v, want an error naming %s and the reason", err, path)
+	}
+	if errors.Is(err, auth.ErrUnavailable) {
+		t.Fatalf("openDB = %v, a configuration problem reads as an outage", err)
+	}
+}

@@ -127,13 +127,17 @@ func openDB(spec string) (*sql.DB, error) {
 		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 			f.Close()
 		}
-		db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path))
-		if err != nil {
-			return nil, fmt.Errorf("open -db store: %w", err)
+		// The file holds password hashes: create it readable by its owner
+		// only. SQLite gives its -wal and -shm files the same mode.
+		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			f.Close()
 		}
-		// A few connections: WAL lets them read in parallel, and SQLite
-		// serializes writers anyway.
-		db.SetMaxOpenConns(4)
+		// OpenSQLite names the path and the reason when the file cannot be
+		// opened or created: a configuration problem, not an outage.
+		db, err := sqlstore.OpenSQLite(context.Background(), path)
+		if err != nil {
+			return nil, err
+		}
 		db.SetMaxIdleConns(4)
 		return db, nil
 	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
