@@ -127,11 +127,6 @@ func openDB(spec string) (*sql.DB, error) {
 		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 			f.Close()
 		}
-		// The file holds password hashes: create it readable by its owner
-		// only. SQLite gives its -wal and -shm files the same mode.
-		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-			f.Close()
-		}
 		// OpenSQLite names the path and the reason when the file cannot be
 		// opened or created: a configuration problem, not an outage.
 		db, err := sqlstore.OpenSQLite(context.Background(), path)
