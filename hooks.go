@@ -52,6 +52,10 @@ type Hooks struct {
 	LoginFailed func(ctx context.Context, e Event)
 	// Refreshed runs after a refresh token was exchanged.
 	Refreshed func(ctx context.Context, e Event)
+	// GraceRefresh runs when a refresh token that was just exchanged came
+	// back from the same client within the grace window and was answered
+	// with the current child (see [WithRefreshGracePeriod]).
+	GraceRefresh func(ctx context.Context, e Event)
 	// ReuseDetected runs when a used refresh token came back after the
 	// grace window and its session was revoked: a sign of theft.
 	ReuseDetected func(ctx context.Context, e Event)

@@ -121,12 +121,22 @@ func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refresh
 // it may be presented again, for clients such as browsers with several tabs
 // that refresh at once. Inside the window the exchange is answered with the
 // same child refresh token the first exchange produced (and a new access
-// token), so one parent never has two live children. After the window, a
+// token), so one parent never has two live children; and only to the
+// client that made the exchange, at most [WithRefreshGraceUses] times. After the window, a
 // second use counts as reuse of a stolen token and revokes the whole
 // session. Only applies when the store keeps sessions ([SessionStore]).
 // Defaults to 10 seconds; 0 makes every second use a reuse; New rejects more
 // than 5 minutes.
 func WithRefreshGracePeriod(d time.Duration) Option { return func(c *config) { c.refreshGrace = d } }
+
+// WithRefreshGraceUses sets how many times a refresh token that was just
+// exchanged may be answered from the grace window ([WithRefreshGracePeriod]):
+// enough for a few tabs of one browser refreshing at once. Only the client
+// that made the exchange (the same address and user agent, as the server
+// sees them) is answered; a replay from any other client, or one more than
+// n, counts as reuse and revokes the session. Defaults to 2; New rejects
+// less than 1.
+func WithRefreshGraceUses(n int) Option { return func(c *config) { c.graceUses = n } }
 
 // WithHooks sets functions called at moments in a user's life: after
 // registration and login, on failed logins, refreshes, refresh-token reuse,

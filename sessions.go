@@ -42,10 +42,11 @@ const maxRotateAttempts = 3
 // rotate exchanges the refresh token c of user u within its session:
 //   - c is the session's current token: it is replaced by a new child
 //     (atomically; of concurrent exchanges exactly one rotates).
-//   - c is the token just replaced, within the grace window: the current
-//     child is signed again: the same claims as the token the rotation
-//     issued (byte for byte with HS256, EdDSA and RS256; ES256 signatures
-//     are randomized).
+//   - c is the token just replaced, within the grace window, presented by
+//     the client that rotated it (address and user agent), at most
+//     WithRefreshGraceUses times: the current child is signed again: the
+//     same claims as the token the rotation issued (byte for byte with
+//     HS256, EdDSA and RS256; ES256 signatures are randomized).
 //   - anything else is reuse: the session is revoked.
 func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (refreshGrant, error) {
 	if c.Session == "" {
@@ -82,14 +83,35 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 				return refreshGrant{}, a.storeErr("rotate session", err)
 			}
 			return refreshGrant{session: s.ID, jti: child, issuedAt: now, expires: s.ExpiresAt}, nil
-		case c.ID == s.PreviousJTI && a.cfg.refreshGrace > 0 && now.Sub(s.RotatedAt) <= a.cfg.refreshGrace:
-			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt}, nil
+		case c.ID == s.PreviousJTI && a.cfg.refreshGrace > 0 && now.Sub(s.RotatedAt) <= a.cfg.refreshGrace && a.sameClient(ctx, s):
+			err := a.sessions.UseGrace(ctx, s.ID, c.ID, a.cfg.graceUses)
+			switch {
+			case errors.Is(err, ErrConflict):
+				// The window's answers are spent, or the session moved
+				// on: a further replay is treated as theft.
+				a.reuseDetected(ctx, s, u)
+				return refreshGrant{}, ErrTokenReused
+			case errors.Is(err, ErrSessionNotFound):
+				return refreshGrant{}, ErrTokenInvalidated
+			case err != nil:
+				return refreshGrant{}, a.storeErr("use grace window", err)
+			}
+			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt, grace: true}, nil
 		default:
 			a.reuseDetected(ctx, s, u)
 			return refreshGrant{}, ErrTokenReused
 		}
 	}
 	return refreshGrant{}, fmt.Errorf("auth: rotate session: %w", ErrConflict)
+}
+
+// sameClient reports whether the request of ctx comes from the client that
+// made the session's last rotation, as the server sees it (address and
+// user agent): only that client's concurrent or retried refreshes are
+// answered from the grace window.
+func (a *Authenticator) sameClient(ctx context.Context, s *Session) bool {
+	ci := clientOf(ctx)
+	return ci.ip == s.RotatedIP && ci.userAgent == s.RotatedUserAgent
 }
 
 // sessionState is what an instance remembers of a session for the access

@@ -141,7 +141,9 @@ func TestConcurrentRefreshOneChild(t *testing.T) {
 		}
 		return a
 	}
-	a1, a2 := mk(), mk()
+	// 50 concurrent refreshes of one client need 49 answers from the
+	// grace window; the default (2) is for a few tabs, tested below.
+	a1, a2 := mk(auth.WithRefreshGraceUses(49)), mk(auth.WithRefreshGraceUses(49))
 	ctx := context.Background()
 	if _, err := a1.Register(ctx, "uli", "password-1"); err != nil {
 		t.Fatal(err)
@@ -520,4 +522,86 @@ func TestEndedSessionsEndTheirAccessTokens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGraceWindowIsForTheSameClient: two tabs of one client refreshing at
+// once both get the child; a replay from another client inside the window,
+// or one more than the window allows, is reuse and revokes the family. A
+// grace answer is its own event.
+func TestGraceWindowIsForTheSameClient(t *testing.T) {
+	ctx := context.Background()
+	browser := auth.ContextWithClient(ctx, auth.Client{Addr: netip.MustParseAddr("198.51.100.7"), UserAgent: "Firefox/140"})
+	thief := auth.ContextWithClient(ctx, auth.Client{Addr: netip.MustParseAddr("203.0.113.66"), UserAgent: "Firefox/140"})
+	sameAddrOtherAgent := auth.ContextWithClient(ctx, auth.Client{Addr: netip.MustParseAddr("198.51.100.7"), UserAgent: "curl/8"})
+
+	setup := func(t *testing.T) (*fixture, auth.TokenPair, *recorder) {
+		rec := &recorder{}
+		f := newFixture(t, auth.WithHooks(auth.Hooks{
+			Refreshed:     rec.hook("refreshed"),
+			GraceRefresh:  rec.hook("grace"),
+			ReuseDetected: rec.hook("reused"),
+		}))
+		f.register(t, "gil", "password-1")
+		p, err := f.a.Login(browser, "gil", "password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, p, rec
+	}
+
+	t.Run("two tabs", func(t *testing.T) {
+		f, p, rec := setup(t)
+		first, err := f.a.Refresh(browser, p.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := f.a.Refresh(browser, p.RefreshToken) // the other tab
+		if err != nil {
+			t.Fatalf("second tab: %v", err)
+		}
+		if first.RefreshToken != second.RefreshToken {
+			t.Fatal("two tabs got two children")
+		}
+		if got := rec.take(); got != "refreshed:gil@198.51.100.7 grace:gil@198.51.100.7" {
+			t.Fatalf("events = %q", got)
+		}
+		if _, err := f.a.Refresh(browser, first.RefreshToken); err != nil {
+			t.Fatalf("the child: %v", err)
+		}
+	})
+	for name, other := range map[string]context.Context{"another address": thief, "another user agent": sameAddrOtherAgent} {
+		t.Run(name, func(t *testing.T) {
+			f, p, rec := setup(t)
+			child, err := f.a.Refresh(browser, p.RefreshToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.a.Refresh(other, p.RefreshToken); !errors.Is(err, auth.ErrTokenReused) {
+				t.Fatalf("replay from %s inside the window = %v, want reuse", name, err)
+			}
+			if _, err := f.a.Refresh(browser, child.RefreshToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("the family survived a replay from %s: %v", name, err)
+			}
+			if _, err := f.a.VerifyAccessToken(ctx, child.AccessToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+				t.Fatalf("the family's access token survived: %v", err)
+			}
+			if got := rec.take(); !strings.Contains(got, "reused:gil@") {
+				t.Fatalf("events = %q, want reuse", got)
+			}
+		})
+	}
+	t.Run("more than the window allows", func(t *testing.T) {
+		f, p, _ := setup(t)
+		if _, err := f.a.Refresh(browser, p.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if _, err := f.a.Refresh(browser, p.RefreshToken); err != nil {
+				t.Fatalf("grace answer %d: %v", i+1, err)
+			}
+		}
+		if _, err := f.a.Refresh(browser, p.RefreshToken); !errors.Is(err, auth.ErrTokenReused) {
+			t.Fatalf("third replay = %v, want reuse", err)
+		}
+	})
 }

@@ -37,6 +37,9 @@ type refreshGrant struct {
 	jti      string
 	issuedAt time.Time
 	expires  time.Time
+	// grace is set when the grant answers a replay of the previous token
+	// from the grace window rather than a rotation.
+	grace bool
 }
 
 // statelessGrant is the refresh grant when there is no session store.
@@ -178,7 +181,11 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 	}
 	e := event(ctx, u)
 	e.SessionID = g.session
-	a.report(ctx, slog.LevelInfo, "auth: token refreshed", a.cfg.hooks.Refreshed, e)
+	if g.grace {
+		a.report(ctx, slog.LevelInfo, "auth: refresh answered from the grace window", a.cfg.hooks.GraceRefresh, e)
+	} else {
+		a.report(ctx, slog.LevelInfo, "auth: token refreshed", a.cfg.hooks.Refreshed, e)
+	}
 	return pair, nil
 }
 
