@@ -119,7 +119,9 @@ func TestSessionConcurrentRefresh(t *testing.T) {
 		const n = 50
 		ctx := context.Background()
 		e := newSessionEnv(t, tdb)
-		a1, a2 := e.auth(t, 0), e.auth(t, 1)
+		// n concurrent refreshes of one client need n-1 answers from the
+		// grace window (the default, 2, is for a few browser tabs).
+		a1, a2 := e.auth(t, 0, auth.WithRefreshGraceUses(n-1)), e.auth(t, 1, auth.WithRefreshGraceUses(n-1))
 		u, _ := registerAndLogin(t, a1, "uli")
 		warmPool(t, e.dbs[0], n/2)
 		warmPool(t, e.dbs[1], n/2)
@@ -430,6 +432,43 @@ func TestSessionAbsoluteExpiry(t *testing.T) {
 		}
 		if n, err := b.PruneSessions(ctx); err != nil || n != 1 {
 			t.Errorf("PruneSessions = %d, %v; want 1", n, err)
+		}
+	})
+}
+
+// TestSessionGraceIsForTheSameClient: on every database, two tabs of one
+// client refreshing at once both get the child, and a replay from another
+// client inside the window revokes the family.
+func TestSessionGraceIsForTheSameClient(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		e := newSessionEnv(t, tdb)
+		a1, a2 := e.auth(t, 0), e.auth(t, 1)
+		registerAndLogin(t, a1, "tab")
+		browser := auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("198.51.100.7"), UserAgent: "Firefox/140"})
+		thief := auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("203.0.113.66"), UserAgent: "Firefox/140"})
+		p, err := a1.Login(browser, "tab", sessionPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var children [2]auth.TokenPair
+		var errs [2]error
+		for i, a := range []*auth.Authenticator{a1, a2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				children[i], errs[i] = a.Refresh(browser, p.RefreshToken)
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || children[0].RefreshToken != children[1].RefreshToken {
+			t.Fatalf("two tabs: %v %v, same child %v", errs[0], errs[1], children[0].RefreshToken == children[1].RefreshToken)
+		}
+		if _, err := a2.Refresh(thief, p.RefreshToken); !errors.Is(err, auth.ErrTokenReused) {
+			t.Fatalf("replay from another client = %v, want reuse", err)
+		}
+		if _, err := a1.Refresh(browser, children[0].RefreshToken); !errors.Is(err, auth.ErrTokenInvalidated) {
+			t.Fatalf("the family survived: %v", err)
 		}
 	})
 }
