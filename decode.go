@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -77,6 +78,10 @@ func decodeJSON(body io.Reader, want ...string) (fields, error) {
 			verr.add(key, "string_type", "Input should be a valid string")
 		case !utf8.Valid(raw):
 			verr.add(key, "string_unicode", "Input should be a valid UTF-8 string")
+		case hasLoneSurrogate(raw):
+			// encoding/json turns "\ud800" into U+FFFD, so two different
+			// passwords would verify as one.
+			verr.add(key, "string_unicode", "Input should be a valid string: unpaired surrogate escape")
 		}
 		out[key] = s
 	}
@@ -93,6 +98,49 @@ func decodeJSON(body io.Reader, want ...string) (fields, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// hasLoneSurrogate reports whether the JSON string literal raw holds a
+// \uD800-\uDFFF escape that is not half of a surrogate pair.
+func hasLoneSurrogate(raw []byte) bool {
+	pendingHigh := false // the previous escape was a high surrogate
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			if pendingHigh {
+				return true
+			}
+			continue
+		}
+		i++
+		if i >= len(raw) || raw[i] != 'u' || i+4 >= len(raw) {
+			if pendingHigh {
+				return true
+			}
+			continue
+		}
+		r, err := strconv.ParseUint(string(raw[i+1:i+5]), 16, 16)
+		i += 4
+		if err != nil {
+			continue // not valid JSON; the decoder has refused it already
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if pendingHigh {
+				return true
+			}
+			pendingHigh = true
+		case r >= 0xDC00 && r <= 0xDFFF:
+			if !pendingHigh {
+				return true
+			}
+			pendingHigh = false
+		default:
+			if pendingHigh {
+				return true
+			}
+		}
+	}
+	return pendingHigh
 }
 
 // jsonErr passes on a body-too-large error and turns anything else into a

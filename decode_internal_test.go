@@ -3,7 +3,9 @@ package auth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -49,4 +51,33 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("returned unwanted fields: %v", got)
 		}
 	})
+}
+
+func TestLoneSurrogates(t *testing.T) {
+	for raw, want := range map[string]bool{
+		`"abc"`:                  false,
+		`"\ud83d\ude00"`:         false, // a pair: 😀
+		`"x\uD83D\uDE00y"`:       false,
+		`"\u00e9\u0041"`:         false,
+		`"\\ud800"`:              false, // an escaped backslash, then text
+		`"\ud800"`:               true,
+		`"\udc00"`:               true,
+		`"a\ud800b"`:             true,
+		`"\ud800\u0041"`:         true,
+		`"\ud800\ud800"`:         true,
+		`"\ude00\ud83d"`:         true,
+		`"\ud83d\ude00\ud83d"`:   true,
+		`"\ud83d\\ude00"`:        true,
+		`"password-\udfff-long"`: true,
+	} {
+		if got := hasLoneSurrogate([]byte(raw)); got != want {
+			t.Errorf("hasLoneSurrogate(%s) = %v, want %v", raw, got, want)
+		}
+	}
+	// At the body level: 422, not a password that verifies as U+FFFD.
+	_, err := decodeJSON(strings.NewReader(`{"username":"alice","password":"passw\ud800rd-1"}`), "username", "password")
+	var verr *ValidationError
+	if !errors.As(err, &verr) || verr.Problems[0].Type != "string_unicode" || verr.Problems[0].Loc[1] != "password" {
+		t.Fatalf("decodeJSON = %v, want a string_unicode problem on password", err)
+	}
 }

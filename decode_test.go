@@ -129,3 +129,22 @@ func (b repeatByte) Read(p []byte) (int, error) {
 
 // lengthless hides the length of a body, so the client sends it chunked.
 type lengthless struct{ io.Reader }
+
+// TestLoneSurrogateEscapesAreRefused: "\ud800" would decode to U+FFFD, so
+// "passw\ud800rd" and "passw\udfffrd" would be one password. Both are 422.
+func TestLoneSurrogateEscapesAreRefused(t *testing.T) {
+	f := newFixture(t)
+	h := f.a.Handler()
+	for _, body := range []string{
+		`{"username":"lone","password":"passw\ud800rd-1"}`,
+		`{"username":"lo\udfffne","password":"password-1"}`,
+	} {
+		r := postJSON(h, "/auth/register", body)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "string_unicode") {
+			t.Fatalf("register %s: %d %s, want 422 string_unicode", body, r.status, r.body)
+		}
+	}
+	if r := postJSON(h, "/auth/register", `{"username":"pair","password":"passw\ud83d\ude00rd"}`); r.status != http.StatusCreated {
+		t.Fatalf("a surrogate pair was refused: %d %s", r.status, r.body)
+	}
+}
