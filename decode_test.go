@@ -140,7 +140,7 @@ func TestLoneSurrogateEscapesAreRefused(t *testing.T) {
 		`{"username":"lo\udfffne","password":"password-1"}`,
 	} {
 		r := postJSON(h, "/auth/register", body)
-		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "string_unicode") {
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "string_unicode") {
 			t.Fatalf("register %s: %d %s, want 422 string_unicode", body, r.status, r.body)
 		}
 	}
