@@ -20,6 +20,7 @@ type Authenticator struct {
 	parser    *jose.Parser
 	jwks      []byte // nil without asymmetric keys
 	dummyHash string
+	logKey    []byte // keys the hashes of attempted usernames in logs
 
 	// Caches hold pointers to entries that are never modified after
 	// insertion, so a hit copies nothing but what the request keeps.
@@ -60,6 +61,7 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	a.dummyHash = dummy
+	a.logKey = a.signer.Derive("gatehouse log username hashes")
 	a.parser = newParser(&cfg, a.keys.Algorithms())
 	a.tokens = cache.New[*tokenEntry](cfg.tokenCacheSize)
 	if cfg.userCacheTTL > 0 {

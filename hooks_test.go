@@ -165,3 +165,33 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+// TestAttemptedUsernamesAreNotLogged: a password typed into the username
+// field must not reach the log. Known users are logged by ID, unknown
+// names by a keyed hash that is the same for the same name.
+func TestAttemptedUsernamesAreNotLogged(t *testing.T) {
+	var logs bytes.Buffer
+	f := newFixture(t, auth.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	u := f.register(t, "olga", "password-1")
+	h := f.a.Handler()
+	for range 2 {
+		serve(h, loginRequest("MySecretPassw0rd!", "password-1")) // the password in the wrong field
+	}
+	serve(h, loginRequest("olga", "wrong-password"))
+	got := logs.String()
+	if strings.Contains(strings.ToLower(got), "mysecretpassw0rd") {
+		t.Fatalf("the attempted name reached the log:\n%s", got)
+	}
+	if !strings.Contains(got, "user_id="+u.ID) || strings.Contains(got, "username=olga") {
+		t.Fatalf("a known user is logged by ID only:\n%s", got)
+	}
+	var hashes []string
+	for _, line := range strings.Split(got, "\n") {
+		if _, h, ok := strings.Cut(line, "username_hash="); ok {
+			hashes = append(hashes, strings.Fields(h)[0])
+		}
+	}
+	if len(hashes) != 2 || hashes[0] != hashes[1] || len(hashes[0]) != 16 {
+		t.Fatalf("username hashes = %q, want the same 16-digit hash twice", hashes)
+	}
+}
