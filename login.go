@@ -37,7 +37,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 }
 
 // checkPassword checks the password under the login throttle. On
-// ErrUserDisabled it also returns the user, for the failed-login event.
+// ErrUserDisabled, and on ErrInvalidCredentials for a user that exists, it
+// also returns the user, for the failed-login event (logged by ID, never by
+// the name that was typed).
 func (a *Authenticator) checkPassword(ctx context.Context, username, password string) (*User, error) {
 	name, nameErr := CanonicalUsername(username)
 	if nameErr != nil {
@@ -81,7 +83,7 @@ func (a *Authenticator) authenticate(ctx context.Context, name, password string)
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrInvalidCredentials
+		return u, ErrInvalidCredentials // the user only for the failure's event
 	}
 	if u.Disabled {
 		return u, ErrUserDisabled
