@@ -16,15 +16,33 @@ func ReservedClaims() []string {
 	return []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "type", "ver", "sid"}
 }
 
-// reservedExact reports whether name is one of [ReservedClaims], exactly.
-// A switch rather than a loop over the list, since the parser asks it for
-// every claim of every token.
-func reservedExact(name string) bool {
-	switch name {
-	case "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "type", "ver", "sid":
-		return true
+// reservedIndex returns the index of name in [ReservedClaims], matched
+// exactly, or -1. A switch rather than a loop over the list, since the
+// parser asks it for every claim of every token.
+func reservedIndex[T string | []byte](name T) int {
+	switch string(name) {
+	case "iss":
+		return 0
+	case "sub":
+		return 1
+	case "aud":
+		return 2
+	case "exp":
+		return 3
+	case "nbf":
+		return 4
+	case "iat":
+		return 5
+	case "jti":
+		return 6
+	case "type":
+		return 7
+	case "ver":
+		return 8
+	case "sid":
+		return 9
 	}
-	return false
+	return -1
 }
 
 // IsReservedClaim reports whether name is one of [ReservedClaims], ignoring
@@ -32,10 +50,9 @@ func reservedExact(name string) bool {
 // simple folding, so "SUB" and "ſub" are "sub"). A payload key that does so
 // without being the exact name would override the claim when decoded, so
 // the parser refuses it, and an issuer must not write one.
-func IsReservedClaim(name string) bool {
-	if reservedExact(name) {
-		return true
-	}
+func IsReservedClaim(name string) bool { return reservedFold(name) }
+
+func reservedFold[T string | []byte](name T) bool {
 	// Every fold of a reserved name is four runes at most.
 	if len(name) < 3 || len(name) > 4*utf8.UTFMax {
 		return false
@@ -52,10 +69,10 @@ func IsReservedClaim(name string) bool {
 		lower[i] = c
 	}
 	if ascii {
-		return reservedExact(string(lower[:len(name)]))
+		return reservedIndex(lower[:len(name)]) >= 0
 	}
 	for _, r := range ReservedClaims() {
-		if strings.EqualFold(name, r) {
+		if strings.EqualFold(string(name), r) {
 			return true
 		}
 	}
@@ -104,9 +121,9 @@ func checkKeys(p []byte) bool {
 	if s.next('}') {
 		return s.end()
 	}
-	// Not append: it would make the keys, and so the payload, escape.
-	var seen [maxSeen][]byte
-	nseen := 0
+	var reserved uint16 // a bit per reserved name seen
+	var others [maxSeen][]byte
+	nothers := 0
 	var many map[string]struct{}
 	for {
 		s.space()
@@ -122,34 +139,35 @@ func checkKeys(p []byte) bool {
 		if !s.skipValue() {
 			return false
 		}
-		switch string(key) {
-		case "exp", "iat", "nbf":
-			if v != '-' && (v < '0' || v > '9') {
+		if r := reservedIndex(key); r >= 0 {
+			if reserved&(1<<r) != 0 {
 				return false
 			}
-		default:
-			if !reservedExact(string(key)) && IsReservedClaim(string(key)) {
-				return false
+			reserved |= 1 << r
+			switch r {
+			case 3, 4, 5: // exp, nbf, iat
+				if v != '-' && (v < '0' || v > '9') {
+					return false
+				}
 			}
-		}
-		switch {
-		case many != nil:
-			if _, dup := many[string(key)]; dup {
-				return false
-			}
-			many[string(key)] = struct{}{}
-		case nseen < maxSeen:
-			for _, k := range seen[:nseen] {
+		} else if reservedFold(key) {
+			return false
+		} else if many == nil && nothers < maxSeen {
+			for _, k := range others[:nothers] {
 				if string(k) == string(key) {
 					return false
 				}
 			}
-			seen[nseen] = key
-			nseen++
-		default:
-			many = make(map[string]struct{}, 2*maxSeen)
-			for _, k := range seen {
-				many[string(k)] = struct{}{}
+			// Not append: that would make the keys, and so the
+			// payload, escape to the heap.
+			others[nothers] = key
+			nothers++
+		} else {
+			if many == nil {
+				many = make(map[string]struct{}, 2*maxSeen)
+				for _, k := range others {
+					many[string(k)] = struct{}{}
+				}
 			}
 			if _, dup := many[string(key)]; dup {
 				return false
@@ -197,28 +215,29 @@ func (s *scanner) end() bool {
 	return s.i == len(s.b)
 }
 
-// str skips a string and returns its raw contents, whether they hold an
-// escape, and whether they hold bytes outside ASCII.
-func (s *scanner) str() (raw []byte, escaped, nonASCII, ok bool) {
+// str skips a string and returns its raw contents.
+func (s *scanner) str() (raw []byte, ok bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false, false, false
+		return nil, false
 	}
 	start := s.i + 1
-	for i := start; i < len(s.b); i++ {
-		switch c := s.b[i]; {
-		case c == '"':
+	for i := start; ; i++ {
+		j := bytes.IndexByte(s.b[i:], '"')
+		if j < 0 {
+			return nil, false
+		}
+		i += j
+		// The quote ends the string unless an odd number of
+		// backslashes escapes it.
+		n := 0
+		for k := i - 1; k >= start && s.b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
 			s.i = i + 1
-			return s.b[start:i], escaped, nonASCII, true
-		case c == '\\':
-			escaped = true
-			i++ // the escaped byte, never the closing quote
-		case c < 0x20:
-			return nil, false, false, false
-		case c >= utf8.RuneSelf:
-			nonASCII = true
+			return s.b[start:i], true
 		}
 	}
-	return nil, false, false, false
 }
 
 // key reads an object key and returns it as encoding/json decodes it. A
@@ -226,10 +245,20 @@ func (s *scanner) str() (raw []byte, escaped, nonASCII, ok bool) {
 // bytes, so two different keys could decode to one.
 func (s *scanner) key() ([]byte, bool) {
 	start := s.i
-	raw, escaped, nonASCII, ok := s.str()
-	switch {
-	case !ok:
+	raw, ok := s.str()
+	if !ok {
 		return nil, false
+	}
+	escaped, nonASCII := false, false
+	for _, c := range raw {
+		switch {
+		case c == '\\':
+			escaped = true
+		case c >= utf8.RuneSelf:
+			nonASCII = true
+		}
+	}
+	switch {
 	case escaped:
 		// Rare: let encoding/json unescape it, as it does when decoding.
 		// (A copy, so that the payload buffer can stay on the stack.)
@@ -252,14 +281,14 @@ func (s *scanner) skipValue() bool {
 	}
 	switch s.b[s.i] {
 	case '"':
-		_, _, _, ok := s.str()
+		_, ok := s.str()
 		return ok
 	case '{', '[':
 		depth := 0
 		for s.i < len(s.b) {
 			switch s.b[s.i] {
 			case '"':
-				if _, _, _, ok := s.str(); !ok {
+				if _, ok := s.str(); !ok {
 					return false
 				}
 				continue
