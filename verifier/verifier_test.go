@@ -224,8 +224,8 @@ func TestMiddleware(t *testing.T) {
 		t.Fatalf("valid token: %d %q", rec.Code, rec.Body)
 	}
 	const (
-		notAuthenticated = `{"detail":"Not authenticated","error":"invalid_request"}`
-		invalid          = `{"detail":"Could not validate credentials","error":"invalid_token"}`
+		notAuthenticated = `{"detail":"Not authenticated","error":"invalid_request"}` + "\n"
+		invalid          = `{"detail":"Could not validate credentials","error":"invalid_token"}` + "\n"
 	)
 	tests := []struct {
 		name      string
