@@ -52,8 +52,9 @@ func reservedIndex[T string | []byte](name T) int {
 // the parser refuses it, and an issuer must not write one.
 func IsReservedClaim(name string) bool { return reservedFold(name) }
 
+// reservedFold is IsReservedClaim for keys still in the payload's bytes.
 func reservedFold[T string | []byte](name T) bool {
-	// Every fold of a reserved name is four runes at most.
+	// A fold of a reserved name is three or four runes.
 	if len(name) < 3 || len(name) > 4*utf8.UTFMax {
 		return false
 	}
@@ -79,9 +80,9 @@ func reservedFold[T string | []byte](name T) bool {
 	return false
 }
 
-// maxSeen is how many keys checkPayload compares pairwise before it turns
-// to a map. Gatehouse tokens hold about ten.
-const maxSeen = 16
+// maxPairwise is how many application claims checkKeys compares pairwise
+// before it turns to a map. Reserved claims take a bit each instead.
+const maxPairwise = 16
 
 // checkPayload reports whether the token's payload can be read only one
 // way: its top-level keys are valid UTF-8 and distinct, none equals a
@@ -122,7 +123,7 @@ func checkKeys(p []byte) bool {
 		return s.end()
 	}
 	var reserved uint16 // a bit per reserved name seen
-	var others [maxSeen][]byte
+	var others [maxPairwise][]byte
 	nothers := 0
 	var many map[string]struct{}
 	for {
@@ -152,7 +153,7 @@ func checkKeys(p []byte) bool {
 			}
 		} else if reservedFold(key) {
 			return false
-		} else if many == nil && nothers < maxSeen {
+		} else if many == nil && nothers < maxPairwise {
 			for _, k := range others[:nothers] {
 				if string(k) == string(key) {
 					return false
@@ -164,7 +165,7 @@ func checkKeys(p []byte) bool {
 			nothers++
 		} else {
 			if many == nil {
-				many = make(map[string]struct{}, 2*maxSeen)
+				many = make(map[string]struct{}, 2*maxPairwise)
 				for _, k := range others {
 					many[string(k)] = struct{}{}
 				}
@@ -242,7 +243,8 @@ func (s *scanner) str() (raw []byte, ok bool) {
 
 // key reads an object key and returns it as encoding/json decodes it. A
 // key that is not valid UTF-8 fails: encoding/json would replace the bad
-// bytes, so two different keys could decode to one.
+// bytes, so two different keys could decode to one. (An escaped lone
+// surrogate is decoded, as encoding/json does, to U+FFFD.)
 func (s *scanner) key() ([]byte, bool) {
 	start := s.i
 	raw, ok := s.str()
@@ -258,8 +260,10 @@ func (s *scanner) key() ([]byte, bool) {
 			nonASCII = true
 		}
 	}
-	switch {
-	case escaped:
+	if nonASCII && !utf8.Valid(raw) {
+		return nil, false
+	}
+	if escaped {
 		// Rare: let encoding/json unescape it, as it does when decoding.
 		// (A copy, so that the payload buffer can stay on the stack.)
 		var k string
@@ -267,8 +271,6 @@ func (s *scanner) key() ([]byte, bool) {
 			return nil, false
 		}
 		return []byte(k), true
-	case nonASCII && !utf8.Valid(raw):
-		return nil, false
 	}
 	return raw, true
 }
