@@ -230,7 +230,7 @@ func TestJWKSFailures(t *testing.T) {
 			}
 			rec := serve(v.Middleware(whoami()), "Bearer "+token)
 			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" ||
-				rec.Body.String() != `{"detail":"Service temporarily unavailable, retry later","error":"temporarily_unavailable"}` {
+				rec.Body.String() != `{"detail":"Service temporarily unavailable, retry later","error":"temporarily_unavailable"}`+"\n" {
 				t.Fatalf("middleware: %d %s", rec.Code, rec.Body)
 			}
 			wantHits(t, srv, 1)

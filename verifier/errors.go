@@ -12,7 +12,9 @@ var (
 	// ErrInvalidToken is returned for any token that fails verification:
 	// malformed, unknown or missing key ID, algorithm other than its key's,
 	// bad signature, not an access token, expired, issued in the future,
-	// wrong issuer or audience.
+	// wrong issuer or audience, or a payload that reads two ways (a key
+	// given twice, a claim given again in another case such as "SUB") or
+	// whose "exp", "iat" or "nbf" is not a JSON number.
 	ErrInvalidToken = errors.New("verifier: invalid token")
 
 	// ErrTokenExpired is joined with [ErrInvalidToken] when the only

@@ -70,7 +70,7 @@ func Example() {
 		}
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
-		fmt.Println(rec.Code, rec.Body.String())
+		fmt.Println(rec.Code, strings.TrimSuffix(rec.Body.String(), "\n"))
 	}
 	// Output:
 	// 200 orders of a user (token version 1) for orders

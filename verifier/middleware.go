@@ -75,12 +75,12 @@ func ClaimsFromContext(ctx context.Context) (c *Claims, ok bool) {
 func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrNoToken):
-		httpauth.WriteError(w, http.StatusUnauthorized, "invalid_request", "Not authenticated", httpauth.ChallengeBearer)
+		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidRequest, httpauth.DetailNotAuthenticated, httpauth.ChallengeBearer)
 	case errors.Is(err, ErrInvalidToken):
-		httpauth.WriteError(w, http.StatusUnauthorized, "invalid_token", "Could not validate credentials", httpauth.ChallengeInvalidToken)
+		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidToken, httpauth.DetailInvalidCredentials, httpauth.ChallengeInvalidToken)
 	case errors.Is(err, ErrKeysUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		httpauth.WriteError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Service temporarily unavailable, retry later", "")
+		httpauth.WriteError(w, http.StatusServiceUnavailable, httpauth.CodeTemporarilyUnavailable, httpauth.DetailTemporarilyUnavailable, "")
 	default:
-		httpauth.WriteError(w, http.StatusInternalServerError, "server_error", "Internal Server Error", "")
+		httpauth.WriteError(w, http.StatusInternalServerError, httpauth.CodeServerError, httpauth.DetailServerError, "")
 	}
 }

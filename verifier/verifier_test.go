@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -223,8 +224,8 @@ func TestMiddleware(t *testing.T) {
 		t.Fatalf("valid token: %d %q", rec.Code, rec.Body)
 	}
 	const (
-		notAuthenticated = `{"detail":"Not authenticated","error":"invalid_request"}`
-		invalid          = `{"detail":"Could not validate credentials","error":"invalid_token"}`
+		notAuthenticated = `{"detail":"Not authenticated","error":"invalid_request"}` + "\n"
+		invalid          = `{"detail":"Could not validate credentials","error":"invalid_token"}` + "\n"
 	)
 	tests := []struct {
 		name      string
@@ -390,4 +391,93 @@ func TestConcurrentVerifyStatic(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// signEd25519 signs payload as it is with the "ed-1" key of signers, so
+// that a test can hand the verifier a correctly signed token holding what
+// Gatehouse would never write.
+func signEd25519(t testing.TB, payload string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	input := enc.EncodeToString([]byte(`{"alg":"EdDSA","kid":"ed-1","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(payload))
+	priv := privateKey(t, "ed25519.pem").(ed25519.PrivateKey)
+	return input + "." + enc.EncodeToString(ed25519.Sign(priv, []byte(input)))
+}
+
+// accessPayload returns the claims of a valid access token for user "u1"
+// and audience aud, issued at now, with "exp" and "iat" as JSON text when
+// given, followed by extra members (each starting with a comma).
+func accessPayload(now time.Time, aud, exp, iat, extra string) string {
+	if exp == "" {
+		exp = fmt.Sprint(now.Add(30 * time.Minute).Unix())
+	}
+	if iat == "" {
+		iat = fmt.Sprint(now.Unix())
+	}
+	return fmt.Sprintf(`{"iss":%q,"sub":"u1","aud":[%q],"exp":%s,"iat":%s,"jti":"j1","type":"access","ver":1%s}`,
+		issuer, aud, exp, iat, extra)
+}
+
+// payloadCase is a token payload and whether the verifier must accept it.
+type payloadCase struct {
+	name    string
+	payload string
+	ok      bool
+}
+
+// payloadCases are payloads signed correctly, for a verifier of issuer and
+// audience at now: a few good ones, and ones that encoding/json could read
+// two ways (a claim repeated, or again in another case, which overrides
+// it) or whose dates are not JSON numbers.
+func payloadCases(now time.Time) []payloadCase {
+	far := fmt.Sprint(now.Add(100 * 365 * 24 * time.Hour).Unix())
+	return []payloadCase{
+		{"plain", accessPayload(now, audience, "", "", ""), true},
+		{"application claims", accessPayload(now, audience, "", "", `,"roles":["admin"],"subject":"x","app":{"SUB":"u2","sub":"u3"}`), true},
+		{"fractional exp", accessPayload(now, audience, far+".25", "", ""), true},
+
+		{"SUB with another user", accessPayload(now, audience, "", "", `,"SUB":"u2"`), false},
+		{"Sub with another user", accessPayload(now, audience, "", "", `,"Sub":"u2"`), false},
+		{"long s folds onto sub", accessPayload(now, audience, "", "", `,"ſub":"u2"`), false},
+		{"Exp far in the future", accessPayload(now, audience, "", "", `,"Exp":`+far), false},
+		{"Type access on a refresh token", strings.Replace(accessPayload(now, audience, "", "", `,"Type":"access"`), `"type":"access"`, `"type":"refresh"`, 1), false},
+		{"Aud for this service on another's token", accessPayload(now, "billing", "", "", `,"Aud":"`+audience+`"`), false},
+		{"AUD for this service on another's token", accessPayload(now, "billing", "", "", `,"AUD":["`+audience+`"]`), false},
+		{"VER", accessPayload(now, audience, "", "", `,"VER":7`), false},
+		{"Iss", accessPayload(now, audience, "", "", `,"Iss":"`+issuer+`"`), false},
+		{"duplicate sub", accessPayload(now, audience, "", "", `,"sub":"u2"`), false},
+		{"duplicate aud", accessPayload(now, "billing", "", "", `,"aud":"`+audience+`"`), false},
+		{"duplicate application claim", accessPayload(now, audience, "", "", `,"roles":[],"roles":["admin"]`), false},
+		{"exp as a string", accessPayload(now, audience, `"9999999999"`, "", ""), false},
+		{"iat as a string", accessPayload(now, audience, "", `"`+fmt.Sprint(now.Unix())+`"`, ""), false},
+		{"nbf as a string", accessPayload(now, audience, "", "", `,"nbf":"`+fmt.Sprint(now.Unix())+`"`), false},
+		{"iat null", accessPayload(now, audience, "", "null", ""), false},
+	}
+}
+
+// TestVerifyRefusesAmbiguousPayloads: a correctly signed token whose
+// payload could be read two ways, or whose dates are not JSON numbers, is
+// invalid.
+func TestVerifyRefusesAmbiguousPayloads(t *testing.T) {
+	s := signers(t)[0]
+	clock := newClock()
+	v, err := verifier.New(verifier.WithKeys(s.verifier), verifier.WithIssuer(issuer),
+		verifier.WithAudience(audience), verifier.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range payloadCases(clock.Now()) {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), signEd25519(t, tc.payload))
+			if tc.ok {
+				if err != nil || c.Subject != "u1" {
+					t.Fatalf("Verify(%s) = %+v, %v; want success", tc.payload, c, err)
+				}
+				return
+			}
+			if !errors.Is(err, verifier.ErrInvalidToken) {
+				t.Fatalf("Verify(%s) = %+v, %v; want ErrInvalidToken", tc.payload, c, err)
+			}
+		})
+	}
 }

@@ -23,8 +23,36 @@ var (
 
 // WWW-Authenticate challenges (RFC 6750 section 3).
 const (
-	ChallengeBearer       = "Bearer"
+	// ChallengeBearer goes with a request that carried no token.
+	ChallengeBearer = "Bearer"
+	// ChallengeInvalidToken goes with a token that failed verification.
 	ChallengeInvalidToken = `Bearer error="invalid_token"`
+)
+
+// The "error" codes that the root package and the verifier both answer
+// with, so that the two cannot drift apart.
+const (
+	// CodeInvalidRequest: no bearer token (RFC 6750 section 3.1).
+	CodeInvalidRequest = "invalid_request"
+	// CodeInvalidToken: a token that failed verification (RFC 6750
+	// section 3.1).
+	CodeInvalidToken = "invalid_token"
+	// CodeTemporarilyUnavailable: a 503, to be retried.
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
+	// CodeServerError: a 500.
+	CodeServerError = "server_error"
+)
+
+// The "detail" messages that go with the codes above.
+const (
+	// DetailNotAuthenticated goes with CodeInvalidRequest.
+	DetailNotAuthenticated = "Not authenticated"
+	// DetailInvalidCredentials goes with CodeInvalidToken.
+	DetailInvalidCredentials = "Could not validate credentials"
+	// DetailTemporarilyUnavailable goes with CodeTemporarilyUnavailable.
+	DetailTemporarilyUnavailable = "Service temporarily unavailable, retry later"
+	// DetailServerError goes with CodeServerError.
+	DetailServerError = "Internal Server Error"
 )
 
 // BearerToken extracts the token from the one Authorization header. The
@@ -73,14 +101,18 @@ func WriteError(w http.ResponseWriter, status int, code string, detail any, chal
 	WriteJSON(w, status, body)
 }
 
-// WriteJSON writes v as a JSON response.
+// WriteJSON writes v as a JSON response, ending in a newline as
+// json.Encoder writes it.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only our own response types reach here; they always marshal.
 		status = http.StatusInternalServerError
-		b = []byte(`{"detail":"Internal Server Error","error":"server_error"}`)
+		b = []byte(`{"detail":"` + DetailServerError + `","error":"` + CodeServerError + `"}`)
 	}
+	// Marshal rounds its buffer up to a size class, so this append
+	// rarely allocates; and the body goes out in one Write.
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

@@ -111,7 +111,9 @@ type Lookup func(kid string) (Key, error)
 // be that key's algorithm: a token never chooses its own algorithm or key.
 // Headers such as "jku", "x5u" and "jwk" are never read; a "crit" header
 // fails the token, since no extension is understood. The token must be
-// of type wantType and carry "sub", "jti" and "ver".
+// of type wantType and carry "sub", "jti" and "ver", and its payload must
+// read only one way: no repeated key, no case variant of a reserved claim
+// (see [IsReservedClaim]), and "exp", "iat" and "nbf" as JSON numbers.
 func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		return nil, ErrInvalid
@@ -149,7 +151,7 @@ func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
 		}
 		return nil, ErrInvalid
 	}
-	if c.Type != wantType || c.Subject == "" || c.ID == "" || c.Version == nil {
+	if !checkPayload(token) || c.Type != wantType || c.Subject == "" || c.ID == "" || c.Version == nil {
 		return nil, ErrInvalid
 	}
 	return &c, nil
