@@ -5,22 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/gatehouse/auth/internal/jose"
 )
 
-// reservedClaims are the claims WithClaims may not set, in any case:
-// encoding/json matches object keys ignoring case, so "SUB" next to "sub"
-// would be read as the subject by some parser.
-var reservedClaims = []string{"sub", "exp", "iat", "nbf", "jti", "iss", "aud", "type", "ver", "sid"}
-
-// isReservedClaim reports whether name is a reserved claim, ignoring case.
-func isReservedClaim(name string) bool {
-	for _, r := range reservedClaims {
-		if strings.EqualFold(name, r) {
-			return true
-		}
-	}
-	return false
-}
+// isReservedClaim reports whether name is a claim Gatehouse reads, in any
+// case that encoding/json would match ("SUB", "Exp", even "ſub"): such a
+// name next to the real claim could otherwise be read in its place.
+func isReservedClaim(name string) bool { return jose.IsReservedClaim(name) }
 
 // checkClaims refuses application claims that use a reserved name in any
 // case.

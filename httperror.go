@@ -68,7 +68,7 @@ const (
 func problemFor(err error) problem {
 	var grant grantError
 	atTokenEndpoint := errors.As(err, &grant)
-	tokenCode := "invalid_token"
+	tokenCode := httpauth.CodeInvalidToken
 	if atTokenEndpoint {
 		tokenCode = "invalid_grant"
 	}
@@ -80,7 +80,7 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: "Too many failed login attempts, retry later",
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
 	case errors.Is(err, ErrBusy):
-		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Server busy, retry later", retryAfter: 1}
+		return problem{status: http.StatusServiceUnavailable, code: httpauth.CodeTemporarilyUnavailable, detail: "Server busy, retry later", retryAfter: 1}
 	case errors.As(err, &tooLarge):
 		return problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", detail: "Request body too large"}
 	case errors.As(err, &mount):
@@ -114,13 +114,13 @@ func problemFor(err error) problem {
 		}
 		return problem{status: http.StatusForbidden, code: code, detail: "User account is disabled"}
 	case errors.Is(err, ErrNoToken):
-		return problem{status: http.StatusUnauthorized, code: "invalid_request", detail: "Not authenticated", challenge: challengeBearer}
+		return problem{status: http.StatusUnauthorized, code: httpauth.CodeInvalidRequest, detail: httpauth.DetailNotAuthenticated, challenge: challengeBearer}
 	case errors.Is(err, ErrTokenInvalidated):
 		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: "Token has been invalidated, please log in again", challenge: challengeInvalidToken}
 	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrUserNotFound):
 		// ErrUserNotFound reaches here when the token's user was deleted
 		// between the middleware's (cached) check and the operation.
-		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: "Could not validate credentials", challenge: challengeInvalidToken}
+		return problem{status: http.StatusUnauthorized, code: tokenCode, detail: httpauth.DetailInvalidCredentials, challenge: challengeInvalidToken}
 	case errors.Is(err, ErrIncorrectPassword):
 		return problem{status: http.StatusBadRequest, code: "incorrect_password", detail: "Current password is incorrect"}
 	case errors.Is(err, ErrSamePassword):
@@ -135,9 +135,9 @@ func problemFor(err error) problem {
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// ErrConflict here means concurrent updates kept winning the race:
 		// trying again is the answer.
-		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", detail: "Service temporarily unavailable, retry later", retryAfter: 1}
+		return problem{status: http.StatusServiceUnavailable, code: httpauth.CodeTemporarilyUnavailable, detail: httpauth.DetailTemporarilyUnavailable, retryAfter: 1}
 	default:
-		return problem{status: http.StatusInternalServerError, code: "server_error", detail: "Internal Server Error"}
+		return problem{status: http.StatusInternalServerError, code: httpauth.CodeServerError, detail: httpauth.DetailServerError}
 	}
 }
 

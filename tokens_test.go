@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,7 +74,7 @@ func TestVerifyRejectsForgedTokens(t *testing.T) {
 		"alg none signed":     forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid()),
 		"HS384 same secret":   forge(t, jwt.SigningMethodHS384, testSecret, valid()),
 		"HS512 same secret":   forge(t, jwt.SigningMethodHS512, testSecret, valid()),
-		"other secret":        forge(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-another"), valid()),
+		"other secret":        forge(t, jwt.SigningMethodHS256, []byte("a-different-hs256-secret-0b7e4d9c21fa"), valid()),
 		"tampered payload":    parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+u.ID+`","type":"access","ver":1,"jti":"x","exp":9999999999}`)) + "." + parts[2],
 		"bad signature":       parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
 		"expired":             forge(t, jwt.SigningMethodHS256, testSecret, with("exp", now.Add(-time.Minute).Unix())),
@@ -95,7 +96,14 @@ func TestVerifyRejectsForgedTokens(t *testing.T) {
 		"too long":            forge(t, jwt.SigningMethodHS256, testSecret, with("pad", strings.Repeat("x", 5000))),
 		"whitespace appended": good + " ",
 		"no kid":              forgeKID(t, jwt.SigningMethodHS256, testSecret, "", valid()),
-		"unknown kid":         forgeKID(t, jwt.SigningMethodHS256, testSecret, "other", valid()),
+		// Payloads that read two ways: keys are matched ignoring case by
+		// encoding/json, so these could change who, how long and what.
+		"SUB next to sub":    forge(t, jwt.SigningMethodHS256, testSecret, with("SUB", "someone-else")),
+		"Exp next to exp":    forge(t, jwt.SigningMethodHS256, testSecret, with("Exp", now.Add(24*time.Hour).Unix())),
+		"Type next to type":  forge(t, jwt.SigningMethodHS256, testSecret, with("Type", "refresh")),
+		"quoted numeric exp": forge(t, jwt.SigningMethodHS256, testSecret, with("exp", fmt.Sprint(now.Add(time.Minute).Unix()))),
+		"quoted numeric iat": forge(t, jwt.SigningMethodHS256, testSecret, with("iat", fmt.Sprint(now.Unix()))),
+		"unknown kid":        forgeKID(t, jwt.SigningMethodHS256, testSecret, "other", valid()),
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {

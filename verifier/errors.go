@@ -17,9 +17,9 @@ var (
 	// whose "exp", "iat" or "nbf" is not a JSON number.
 	ErrInvalidToken = errors.New("verifier: invalid token")
 
-	// ErrTokenExpired is joined with [ErrInvalidToken] when the only
-	// problem with a token is that it has expired.
-	ErrTokenExpired = errors.New("verifier: token expired")
+	// ErrTokenExpired is returned when the only problem with a token is
+	// that it has expired. It matches [ErrInvalidToken].
+	ErrTokenExpired error = expiredError{}
 
 	// ErrKeysUnavailable is returned when the JWKS could not be fetched and
 	// no cached keys are usable. The middleware answers 503.
@@ -30,3 +30,10 @@ var (
 	// repeated key ID, private material) or a malformed key set.
 	ErrInvalidKey = errors.New("verifier: invalid key")
 )
+
+// expiredError is ErrTokenExpired: its own one-line message, and a match
+// for ErrInvalidToken.
+type expiredError struct{}
+
+func (expiredError) Error() string { return "verifier: token expired" }
+func (expiredError) Unwrap() error { return ErrInvalidToken }

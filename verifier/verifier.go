@@ -151,7 +151,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, jose.ErrExpired):
-		return nil, errors.Join(ErrInvalidToken, ErrTokenExpired)
+		return nil, ErrTokenExpired
 	case errors.Is(err, jose.ErrInvalid):
 		return nil, ErrInvalidToken
 	default:
