@@ -6,15 +6,13 @@ package memstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/internal/storeid"
 	"github.com/google/uuid"
 )
 
@@ -41,34 +39,16 @@ var (
 	_ auth.SessionStore = (*Store)(nil)
 )
 
-// Limits of the IDs and usernames a store can hold (see [auth.UserStore]).
-// The SQL stores have them; memstore keeps to them too, so that an
-// application behaves the same on every store.
-const (
-	maxIDLen   = 255
-	maxNameLen = 1020
-)
-
-// wellFormed reports whether s is valid UTF-8 without NUL of at most n bytes.
-func wellFormed(s string, n int) bool {
-	return len(s) <= n && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
-var (
-	errMalformedID   = errors.New("memstore: malformed id: want at most 255 bytes of UTF-8 without NUL")
-	errMalformedName = errors.New("memstore: malformed username: want at most 1020 bytes of UTF-8 without NUL")
-)
-
 // CreateUser implements [auth.UserStore].
 func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !wellFormed(u.ID, maxIDLen) {
-		return errMalformedID
+	if !storeid.WellFormed(u.ID, storeid.MaxIDLen) {
+		return storeid.ErrMalformedID
 	}
-	if !wellFormed(u.Username, maxNameLen) {
-		return errMalformedName
+	if !storeid.WellFormed(u.Username, storeid.MaxNameLen) {
+		return storeid.ErrMalformedName
 	}
 	id := u.ID
 	if id == "" {
@@ -170,10 +150,10 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !wellFormed(sess.ID, maxIDLen) || !wellFormed(sess.CurrentJTI, maxIDLen) {
-		return errMalformedID
+	if !storeid.WellFormed(sess.ID, storeid.MaxIDLen) || !storeid.WellFormed(sess.CurrentJTI, storeid.MaxIDLen) {
+		return storeid.ErrMalformedID
 	}
-	if !wellFormed(sess.UserID, maxIDLen) {
+	if !storeid.WellFormed(sess.UserID, storeid.MaxIDLen) {
 		return fmt.Errorf("memstore: session user: %w", auth.ErrUserNotFound)
 	}
 	s.mu.Lock()
@@ -206,8 +186,8 @@ func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !wellFormed(toJTI, maxIDLen) {
-		return errMalformedID
+	if !storeid.WellFormed(toJTI, storeid.MaxIDLen) {
+		return storeid.ErrMalformedID
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/internal/storeid"
 )
 
 const sessionColumns = "id, user_id, token_version, current_jti, previous_jti," +
@@ -60,10 +61,10 @@ func scanSession(r rowScanner) (*auth.Session, error) {
 // [SQLiteDSN] sets), or by its form when it is malformed.
 func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	const op = "create session"
-	if !wellFormed(sess.ID, maxIDLen) || !wellFormed(sess.CurrentJTI, maxIDLen) || !wellFormed(sess.PreviousJTI, maxIDLen) {
-		return fmt.Errorf("sqlstore: %s: %w", op, errMalformedID)
+	if !storeid.WellFormed(sess.ID, storeid.MaxIDLen) || !storeid.WellFormed(sess.CurrentJTI, storeid.MaxIDLen) || !storeid.WellFormed(sess.PreviousJTI, storeid.MaxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, storeid.ErrMalformedID)
 	}
-	if !wellFormed(sess.UserID, maxIDLen) {
+	if !storeid.WellFormed(sess.UserID, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	d := s.dialect
@@ -85,7 +86,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 // Session implements [auth.SessionStore].
 func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
 	const op = "session"
-	if !wellFormed(id, maxIDLen) {
+	if !storeid.WellFormed(id, storeid.MaxIDLen) {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
 	}
 	sess, err := scanSession(s.db.QueryRowContext(ctx, s.sq.byID, id))
@@ -106,14 +107,14 @@ func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
 // session, so only the read runs.
 func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at time.Time, userAgent, ip string) error {
 	const op = "rotate session"
-	if !wellFormed(id, maxIDLen) {
+	if !storeid.WellFormed(id, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
 	}
-	if !wellFormed(toJTI, maxIDLen) {
-		return fmt.Errorf("sqlstore: %s: %w", op, errMalformedID)
+	if !storeid.WellFormed(toJTI, storeid.MaxIDLen) {
+		return fmt.Errorf("sqlstore: %s: %w", op, storeid.ErrMalformedID)
 	}
 	d := s.dialect
-	if wellFormed(fromJTI, maxIDLen) {
+	if storeid.WellFormed(fromJTI, storeid.MaxIDLen) {
 		changed, err := s.execConditional(ctx, op, s.sq.rotate, fromJTI, toJTI, d.timeArg(at), d.timeArg(at),
 			userAgent, ip, id, fromJTI)
 		if err != nil || changed {
@@ -151,10 +152,10 @@ func (s *Store) RotateSession(ctx context.Context, id, fromJTI, toJTI string, at
 // ErrSessionNotFound from ErrConflict.
 func (s *Store) UseGrace(ctx context.Context, id, previousJTI string, max int) error {
 	const op = "use grace"
-	if !wellFormed(id, maxIDLen) {
+	if !storeid.WellFormed(id, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrSessionNotFound)
 	}
-	if previousJTI != "" && wellFormed(previousJTI, maxIDLen) && max > 0 {
+	if previousJTI != "" && storeid.WellFormed(previousJTI, storeid.MaxIDLen) && max > 0 {
 		changed, err := s.execConditional(ctx, op, s.sq.useGrace, id, previousJTI, max)
 		if err != nil || changed {
 			return err
@@ -174,7 +175,7 @@ func (s *Store) UseGrace(ctx context.Context, id, previousJTI string, max int) e
 // RevokeSession implements [auth.SessionStore]. The first revocation's
 // time is kept.
 func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
-	if !wellFormed(id, maxIDLen) {
+	if !storeid.WellFormed(id, storeid.MaxIDLen) {
 		return nil // no such session
 	}
 	if _, err := s.db.ExecContext(ctx, s.sq.revoke, s.dialect.timeArg(at), id); err != nil {
@@ -185,7 +186,7 @@ func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) erro
 
 // RevokeUserSessions implements [auth.SessionStore] with one UPDATE.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
-	if !wellFormed(userID, maxIDLen) {
+	if !storeid.WellFormed(userID, storeid.MaxIDLen) {
 		return nil // no such user
 	}
 	if _, err := s.db.ExecContext(ctx, s.sq.revokeUser, s.dialect.timeArg(at), userID); err != nil {
@@ -198,7 +199,7 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.T
 // same time are ordered by ID.
 func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
 	const op = "user sessions"
-	if !wellFormed(userID, maxIDLen) {
+	if !storeid.WellFormed(userID, storeid.MaxIDLen) {
 		return nil, nil // no such user
 	}
 	rows, err := s.db.QueryContext(ctx, s.sq.list, userID, s.dialect.timeArg(now))

@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/internal/storeid"
 	"github.com/google/uuid"
 )
 
@@ -35,27 +34,6 @@ var (
 )
 
 const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at"
-
-// The longest ID (user, session, jti) and username the tables hold, in
-// bytes: MySQL's VARBINARY(255) and VARBINARY(1020).
-const (
-	maxIDLen   = 255
-	maxNameLen = 1020
-)
-
-// wellFormed reports whether s could be stored in a column of at most n
-// bytes on every dialect: valid UTF-8 without NUL (PostgreSQL's text
-// refuses both, with an error rather than no match). IDs and usernames
-// arrive from URL paths and token claims, so a malformed one is answered
-// as not found, without a query.
-func wellFormed(s string, n int) bool {
-	return len(s) <= n && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
-var (
-	errMalformedID   = errors.New("malformed id: want at most 255 bytes of UTF-8 without NUL")
-	errMalformedName = errors.New("malformed username: want at most 1020 bytes of UTF-8 without NUL")
-)
 
 // New returns a Store that keeps users in db. It does not touch the
 // database; call [Store.Migrate] before first use. It fails for a nil db,
@@ -108,11 +86,11 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // constraints on username and id decide duplicates: there is no read before
 // the insert.
 func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
-	if !wellFormed(u.ID, maxIDLen) {
-		return fmt.Errorf("sqlstore: create user: %w", errMalformedID)
+	if !storeid.WellFormed(u.ID, storeid.MaxIDLen) {
+		return fmt.Errorf("sqlstore: create user: %w", storeid.ErrMalformedID)
 	}
-	if !wellFormed(u.Username, maxNameLen) {
-		return fmt.Errorf("sqlstore: create user: %w", errMalformedName)
+	if !storeid.WellFormed(u.Username, storeid.MaxNameLen) {
+		return fmt.Errorf("sqlstore: create user: %w", storeid.ErrMalformedName)
 	}
 	id := u.ID
 	if id == "" {
@@ -137,17 +115,17 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 
 // UserByID implements [auth.UserStore].
 func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) {
-	return s.get(ctx, "user by id", s.qByID, id, maxIDLen)
+	return s.get(ctx, "user by id", s.qByID, id, storeid.MaxIDLen)
 }
 
 // UserByUsername implements [auth.UserStore]. The comparison is byte for
 // byte on every dialect.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User, error) {
-	return s.get(ctx, "user by username", s.qByName, username, maxNameLen)
+	return s.get(ctx, "user by username", s.qByName, username, storeid.MaxNameLen)
 }
 
 func (s *Store) get(ctx context.Context, op, query, arg string, maxLen int) (*auth.User, error) {
-	if !wellFormed(arg, maxLen) {
+	if !storeid.WellFormed(arg, maxLen) {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	var u auth.User
@@ -169,7 +147,7 @@ func (s *Store) get(ctx context.Context, op, query, arg string, maxLen int) (*au
 // ErrConflict.
 func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, prevVersion int64) error {
 	const op = "update user"
-	if !wellFormed(u.ID, maxIDLen) {
+	if !storeid.WellFormed(u.ID, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	d := s.dialect
@@ -206,7 +184,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, p
 // too, so the two queue instead of deadlocking.
 func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 	const op = "delete user"
-	if !wellFormed(id, maxIDLen) {
+	if !storeid.WellFormed(id, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)

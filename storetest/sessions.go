@@ -170,28 +170,11 @@ func testSessionConcurrentRotate(t *testing.T, us auth.UserStore, ss auth.Sessio
 	const n = 50
 	u := sessionUser(t, us, "uma")
 	s := mustCreateSession(t, ss, newSession(u.ID, when))
-	var ok atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			switch err := ss.RotateSession(context.Background(), s.ID, s.CurrentJTI, fmt.Sprintf("child-%d", i), when.Add(time.Second), "ua", "ip"); {
-			case err == nil:
-				ok.Add(1)
-			case !errors.Is(err, auth.ErrConflict):
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("unexpected error: %v", err)
-	}
-	if ok.Load() != 1 {
-		t.Fatalf("%d concurrent rotations of one token: %d succeeded, want exactly 1", n, ok.Load())
+	won := concurrentConflicts(t, n, func(i int) error {
+		return ss.RotateSession(context.Background(), s.ID, s.CurrentJTI, fmt.Sprintf("child-%d", i), when.Add(time.Second), "ua", "ip")
+	})
+	if won != 1 {
+		t.Fatalf("%d concurrent rotations of one token: %d succeeded, want exactly 1", n, won)
 	}
 }
 
@@ -393,35 +376,16 @@ func testSessionConcurrentUseGrace(t *testing.T, us auth.UserStore, ss auth.Sess
 	if err := ss.RotateSession(ctx, s.ID, s.CurrentJTI, "child", when.Add(time.Second), "ua", "ip"); err != nil {
 		t.Fatal(err)
 	}
-	var ok atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			switch err := ss.UseGrace(ctx, s.ID, s.CurrentJTI, max); {
-			case err == nil:
-				ok.Add(1)
-			case !errors.Is(err, auth.ErrConflict):
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("unexpected error: %v", err)
-	}
-	if got := ok.Load(); got < 1 || got > max {
-		t.Fatalf("%d concurrent UseGrace calls with max %d: %d succeeded, want 1 to %d", n, max, got, max)
+	won := concurrentConflicts(t, n, func(int) error { return ss.UseGrace(ctx, s.ID, s.CurrentJTI, max) })
+	if won < 1 || won > max {
+		t.Fatalf("%d concurrent UseGrace calls with max %d: %d succeeded, want 1 to %d", n, max, won, max)
 	}
 	got, err := ss.Session(ctx, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GraceUses != int(ok.Load()) {
-		t.Errorf("GraceUses = %d, but %d calls succeeded", got.GraceUses, ok.Load())
+	if got.GraceUses != won {
+		t.Errorf("GraceUses = %d, but %d calls succeeded", got.GraceUses, won)
 	}
 }
 
@@ -516,4 +480,31 @@ func testSessionCanceledContext(t *testing.T, us auth.UserStore, ss auth.Session
 		t.Fatalf("session after canceled calls: %v", err)
 	}
 	equalSession(t, "session after canceled calls", got, want)
+}
+
+// concurrentConflicts runs call n times at once and returns how many
+// succeeded. Every failure must be ErrConflict.
+func concurrentConflicts(t *testing.T, n int, call func(i int) error) int {
+	t.Helper()
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := call(i); {
+			case err == nil:
+				ok.Add(1)
+			case !errors.Is(err, auth.ErrConflict):
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("unexpected error: %v", err)
+	}
+	return int(ok.Load())
 }
