@@ -229,3 +229,64 @@ func ExampleWithTrustedProxy() {
 	}
 	http.Handle("/auth/", a.Handler())
 }
+
+// Telling token problems apart with errors.Is: every rejection matches
+// ErrInvalidToken, and its precise cause matches its own sentinel.
+func ExampleAuthenticator_VerifyAccessToken() {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret), auth.WithClock(clock),
+		auth.WithInsecureFastHashingForTests()) // only because this example runs as a test
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := a.Register(ctx, "alice", "correct horse battery"); err != nil {
+		log.Fatal(err)
+	}
+	pair, err := a.Login(ctx, "alice", "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(time.Hour) // the access token lives 30 minutes
+
+	_, err = a.VerifyAccessToken(ctx, pair.AccessToken)
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		fmt.Println("expired: refresh it")
+	case errors.Is(err, auth.ErrInvalidToken):
+		fmt.Println("invalid: log in again")
+	}
+	fmt.Println(errors.Is(err, auth.ErrInvalidToken))
+	// Output:
+	// expired: refresh it
+	// true
+}
+
+// Calling Login from your own handler: tell Gatehouse who the client is,
+// for the login throttle, the session list and hooks.
+func ExampleContextWithClient() {
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret),
+		auth.WithInsecureFastHashingForTests()) // only because this example runs as a test
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	u, err := a.Register(ctx, "alice", "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx = auth.ContextWithClient(ctx, auth.Client{
+		Addr:      netip.MustParseAddr("203.0.113.7"), // from your proxy's header, say
+		UserAgent: "Mozilla/5.0",
+	})
+	if _, err := a.Login(ctx, "alice", "correct horse battery"); err != nil {
+		log.Fatal(err)
+	}
+	sessions, err := a.Sessions(context.Background(), u.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sessions[0].IP, sessions[0].UserAgent)
+	// Output: 203.0.113.7 Mozilla/5.0
+}
