@@ -473,3 +473,107 @@ func TestRegisterEndpointIsThrottledPerAddress(t *testing.T) {
 		t.Errorf("again at once: %d, want 429", r.status)
 	}
 }
+
+// lockoutRun simulates 20 minutes, second by second on the fake clock, of an
+// attacker at one address who tries to keep n accounts locked, while each
+// account's owner logs in once a minute from an address of their own (with
+// the device token of a login before the attack, when device is set). The
+// attacker either hammers (a guess at every account every second) or is
+// smart (guesses at an account only when its Retry-After has passed). It
+// returns how many accounts were locked for their owner at every login
+// after the first five minutes, and how many owner logins were refused.
+func lockoutRun(t *testing.T, n int, smart, device bool) (kept, refused, logins int) {
+	t.Helper()
+	f := newFixture(t, auth.WithHashConcurrency(1))
+	owners := make([]context.Context, n)
+	for k := range n {
+		name := fmt.Sprint("user", k)
+		f.register(t, name, "password-1")
+		owners[k] = from(fmt.Sprintf("198.51.100.%d", k+1))
+		pair, err := f.a.Login(owners[k], name, "password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if device {
+			owners[k] = auth.ContextWithDeviceToken(owners[k], pair.DeviceToken)
+		}
+	}
+	attacker := from("203.0.113.9")
+	next := make([]time.Duration, n)
+	lockedAlways := make([]bool, n)
+	for k := range lockedAlways {
+		lockedAlways[k] = true
+	}
+	for sec := range 20 * 60 {
+		now := time.Duration(sec) * time.Second
+		if smart {
+			for k := range n {
+				if next[k] > now {
+					continue
+				}
+				_, err := f.a.Login(attacker, fmt.Sprint("user", k), "wrong-password")
+				next[k] = now + time.Second
+				var te *auth.ThrottledError
+				if errors.As(err, &te) {
+					next[k] = now + te.RetryAfter
+				}
+			}
+		} else {
+			for k := range n {
+				_, _ = f.a.Login(attacker, fmt.Sprint("user", k), "wrong-password")
+			}
+		}
+		if sec%60 == 30 && sec >= 300 {
+			for k := range n {
+				_, err := f.a.Login(owners[k], fmt.Sprint("user", k), "password-1")
+				logins++
+				switch {
+				case errors.Is(err, auth.ErrThrottled):
+					refused++
+				case err != nil:
+					t.Fatalf("owner login: %v", err)
+				default:
+					lockedAlways[k] = false
+				}
+			}
+		}
+		f.clock.Advance(time.Second)
+	}
+	for _, l := range lockedAlways {
+		if l {
+			kept++
+		}
+	}
+	return kept, refused, logins
+}
+
+// TestLockoutFigures measures how many accounts one address can keep
+// locked, with the default budgets, for the table in SECURITY.md (go test
+// -run TestLockoutFigures -v prints it).
+func TestLockoutFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 minutes of simulated attack")
+	}
+	for _, n := range []int{5, 10, 20} {
+		for _, smart := range []bool{false, true} {
+			for _, device := range []bool{false, true} {
+				kept, refused, logins := lockoutRun(t, n, smart, device)
+				t.Logf("accounts %2d, smart %-5v, device tokens %-5v: %2d kept locked throughout, %4d of %4d owner logins refused",
+					n, smart, device, kept, refused, logins)
+				if device && refused > 0 {
+					t.Errorf("%d accounts, smart %v: %d owner logins with a device token were refused", n, smart, refused)
+				}
+				// Hammering pays for its 429s: it keeps one account at
+				// most (it kept 6 or 7 of 10 or 20 when 429s were free).
+				if !smart && !device && n > 5 && kept > 1 {
+					t.Errorf("%d accounts, hammering: one address kept %d locked", n, kept)
+				}
+				// Each locked account costs a failure a minute, and the
+				// address earns 10 a minute.
+				if kept > 10 {
+					t.Errorf("%d accounts, smart %v: one address kept %d locked", n, smart, kept)
+				}
+			}
+		}
+	}
+}
