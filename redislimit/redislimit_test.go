@@ -84,10 +84,26 @@ func TestServerClock(t *testing.T) {
 	if err != nil || ttl <= 119*time.Minute || ttl > 2*time.Hour {
 		t.Errorf("key expires in %v (%v), want when its budget is full, in two hours", ttl, err)
 	}
-	if err := l.Refund(ctx, "k"); err != nil {
+	// A charge past the budget is owed: the wait and the expiry grow.
+	if err := l.Charge(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Refund(ctx, "k"); err != nil {
+	wait, err = l.Check(ctx, "k")
+	if err != nil || wait <= 119*time.Minute || wait > 2*time.Hour {
+		t.Fatalf("Check after a charge in debt = %v, %v, want about two hours", wait, err)
+	}
+	ttl, err = c.PTTL(ctx, prefix+"k").Result()
+	if err != nil || ttl <= 179*time.Minute || ttl > 3*time.Hour {
+		t.Errorf("key expires in %v (%v), want in three hours", ttl, err)
+	}
+	// Checks write nothing.
+	if _, err := l.Check(ctx, "fresh"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, prefix+"fresh").Result(); n != 0 {
+		t.Error("a check stored a key")
+	}
+	if err := l.Reset(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.Exists(ctx, prefix+"k").Result(); n != 0 {
@@ -176,8 +192,8 @@ func TestRedisDownFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Take(context.Background(), "k"); err == nil {
-		t.Fatal("Take succeeded without Redis")
+	if _, err := l.Check(context.Background(), "k"); err == nil {
+		t.Fatal("Check succeeded without Redis")
 	}
 	a, err := auth.New(memstore.New(), auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
 		auth.WithInsecureFastHashingForTests(), auth.WithLoginLimiters(l, nil))
