@@ -214,16 +214,11 @@ func (a *Authenticator) hashForRegistration(ctx context.Context, password string
 	return hashPassword(password, a.cfg.passwordParams, a.boundedKDF(ctx, keep))
 }
 
-// verify checks password against the stored hash encoded, in a hash slot.
-// It costs one derivation whatever the outcome: an unusable stored hash is
-// checked against the dummy hash as well, so it answers no faster than a
-// wrong password. err wraps [ErrInvalidHash] for an unusable hash, and is
-// [ErrBusy] or a context error when no slot could be had.
-func (a *Authenticator) verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
-	return a.verifyWith(password, encoded, a.boundedKDF(ctx, 0))
-}
-
-// verifyWith is verify with the given kdf.
+// verifyWith checks password against the stored hash encoded, deriving
+// with derive. It costs one derivation whatever the outcome: an unusable
+// stored hash is checked against the dummy hash as well, so it answers no
+// faster than a wrong password. err wraps [ErrInvalidHash] for an unusable
+// hash, and is whatever derive returned when it failed.
 func (a *Authenticator) verifyWith(password, encoded string, derive kdf) (ok, needsRehash bool, err error) {
 	ok, needsRehash, err = verifyPassword(password, encoded, a.cfg.passwordParams, derive)
 	if errors.Is(err, ErrInvalidHash) {
@@ -234,8 +229,9 @@ func (a *Authenticator) verifyWith(password, encoded string, derive kdf) (ok, ne
 	return ok, needsRehash, err
 }
 
-// verifyAttempt is verify for a login or a password change, attempt at. In
-// its hashing slot it checks at's budgets again, and it charges a wrong
+// verifyAttempt is verifyWith for a login or a password change, attempt
+// at, in a hashing slot (so it may fail with [ErrBusy] or a context error).
+// Holding the slot, it checks at's budgets again, and it charges a wrong
 // password (or an unusable hash) to them before it frees the slot, so that
 // at most the hashing concurrency of checks are ever between a budget's
 // check and its charge: that bounds how far concurrent guesses can

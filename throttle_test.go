@@ -164,7 +164,7 @@ func TestChangePasswordCountsAgainstTheLoginBudget(t *testing.T) {
 
 // An attempt that never checked a password (store down, server busy) is not
 // charged to anyone.
-func TestThrottleRefundsAttemptsThatDidNotHappen(t *testing.T) {
+func TestThrottleChargesNothingForAttemptsThatDidNotHappen(t *testing.T) {
 	f := newFixture(t)
 	fs, a := f.withFlakyStore(t)
 	ctx := auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("198.51.100.1")})
