@@ -55,8 +55,9 @@ type Limiter interface {
 }
 
 // RateLimit is a budget of attempts: Burst of them at once, then one more
-// every Every. A key that is left alone for Burst × Every has its full budget
-// back, so no limit ever locks a key for good.
+// every Every. A key that is left alone for Burst × Every (plus one Every
+// per attempt it owes, see [Limiter]) has its full budget back, so no limit
+// ever locks a key for good.
 type RateLimit struct {
 	// Burst is how many attempts a fresh key has.
 	Burst int

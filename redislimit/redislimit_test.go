@@ -240,3 +240,50 @@ func ExampleNew() {
 	fmt.Println(a != nil)
 	// Output: true
 }
+
+// Device-token budgets are shared through Redis as well: failures with one
+// device token on one instance count on the other.
+func TestInstancesShareDeviceTokenBudgets(t *testing.T) {
+	c := redisClient(t)
+	prefix := testPrefix(t, c)
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	store := memstore.New()
+	device, err := redislimit.New(c, prefix, auth.RateLimit{Burst: 2, Every: time.Hour}, redislimit.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newA := func() *auth.Authenticator {
+		a, err := auth.New(store, auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
+			auth.WithInsecureFastHashingForTests(), auth.WithClock(now), auth.WithDeviceTokenLimiter(device))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a1, a2 := newA(), newA()
+	ctx := context.Background()
+	if _, err := a1.Register(ctx, "alice", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := a1.Login(ctx, "alice", "password-1")
+	if err != nil || pair.DeviceToken == "" {
+		t.Fatalf("login: %q, %v", pair.DeviceToken, err)
+	}
+	dctx := auth.ContextWithDeviceToken(ctx, pair.DeviceToken)
+	for i, a := range []*auth.Authenticator{a1, a2} {
+		if _, err := a.Login(dctx, "alice", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	for i, a := range []*auth.Authenticator{a1, a2} {
+		if _, err := a.Login(dctx, "alice", "password-1"); !errors.Is(err, auth.ErrThrottled) {
+			t.Errorf("instance %d after two failures with the device token: %v, want throttled", i+1, err)
+		}
+	}
+	// The device token's failures were not the username's.
+	if _, err := a2.Login(ctx, "alice", "password-1"); err != nil {
+		t.Errorf("without the device token: %v", err)
+	}
+}
