@@ -39,6 +39,30 @@ func (h *handler) refreshCookie(r *http.Request) string {
 	return c.Value
 }
 
+// setDeviceCookie stores the device token of pair, if any, in the browser
+// for as long as it is valid, and removes it from the JSON body. It goes
+// to every path, as a __Host- cookie must, but only the login endpoint
+// reads it.
+func (h *handler) setDeviceCookie(w http.ResponseWriter, pair *TokenPair) {
+	if pair.DeviceToken == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: deviceCookieName, Value: pair.DeviceToken, Path: "/",
+		MaxAge: int(h.a.throttle.devices.ttl / time.Second), HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+	})
+	pair.DeviceToken = ""
+}
+
+// deviceCookie returns the device token the browser sent, or "".
+func (h *handler) deviceCookie(r *http.Request) string {
+	c, err := r.Cookie(deviceCookieName)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
 // CookieHandler serves the same endpoints as [Authenticator.Handler] in
 // cookie mode, for browser apps (see [CookieOptions] and
 // [WithRefreshCookie]):
@@ -50,7 +74,13 @@ func (h *handler) refreshCookie(r *http.Request) string {
 //     leave refresh_token out of the JSON body;
 //   - refresh and logout take the token from that cookie when the JSON body
 //     has none (send "{}" with Content-Type application/json); logout
-//     deletes the cookie.
+//     deletes the cookie;
+//   - login sets the device token (see [ContextWithDeviceToken]) as the
+//     cookie __Host-gatehouse_device (HttpOnly, Secure, SameSite=Strict,
+//     Path=/, for as long as the token is valid) and leaves device_token
+//     out of the JSON body; login reads it back from that cookie when the
+//     body has none. Logout leaves it: it proves the browser logged in
+//     before, not that it is logged in now.
 //
 // Everything else is as in Handler. An application may mount both, on
 // different prefixes, for API clients and for its own pages.

@@ -10,11 +10,22 @@ import (
 	"github.com/gatehouse/auth"
 )
 
-// cookieJar replays the cookies a response set, by path, as a browser would.
+// refreshCookies returns the refresh cookies a response set.
 func refreshCookies(t *testing.T, r response) []*http.Cookie {
 	t.Helper()
+	return cookiesNamed(r, "gatehouse_refresh")
+}
+
+// cookiesNamed returns the cookies of the given name that a response set.
+func cookiesNamed(r response, name string) []*http.Cookie {
 	res := http.Response{Header: r.header}
-	return res.Cookies()
+	var out []*http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == name {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func TestCookieMode(t *testing.T) {

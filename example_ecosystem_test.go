@@ -100,5 +100,6 @@ func ExampleAuthenticator_CookieHandler() {
 	// Output:
 	// gatehouse_refresh /app/auth/refresh true true true
 	// gatehouse_refresh /app/auth/logout true true true
+	// __Host-gatehouse_device / true true true
 	// false
 }

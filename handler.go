@@ -52,7 +52,7 @@ type handler struct {
 // Handler returns the HTTP endpoints, under /auth/:
 //
 //	POST /auth/register         {username, password}         201 user
-//	POST /auth/login            OAuth2 password or refresh_token grant, form or JSON
+//	POST /auth/login            OAuth2 password or refresh_token grant, form or JSON; device_token
 //	POST /auth/refresh          {refresh_token}              200 token pair
 //	POST /auth/change-password  bearer; {current_password, new_password}  204
 //	GET  /auth/me               bearer                       200 user
@@ -149,6 +149,11 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 	if err := f.require("username", "password"); err != nil {
 		return err
 	}
+	// Every registration that gets this far counts, whatever its outcome:
+	// each one hashes a password.
+	if err := h.a.throttle.register.take(r.Context()); err != nil {
+		return err
+	}
 	u, err := h.a.Register(r.Context(), f["username"], f["password"])
 	if err != nil {
 		return err
@@ -160,7 +165,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 // login is the OAuth2 token endpoint (RFC 6749 sections 4.3 and 6). It takes
 // a form body, as OAuth2 clients send, or JSON.
 func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
-	want := []string{"grant_type", "username", "password", "refresh_token"}
+	want := []string{"grant_type", "username", "password", "refresh_token", "device_token"}
 	var f fields
 	var err error
 	switch {
@@ -182,7 +187,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		if err := f.require("username", "password"); err != nil {
 			return grantError{err}
 		}
-		pair, err = h.a.Login(r.Context(), f["username"], f["password"])
+		pair, err = h.a.Login(h.deviceContext(r, f), f["username"], f["password"])
 	case "refresh_token":
 		if err := f.require("refresh_token"); err != nil {
 			return grantError{err}
@@ -233,9 +238,24 @@ func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// deviceContext returns the request's context with the device token the
+// client sent: the device_token field, or in cookie mode the device cookie
+// when the body has none.
+func (h *handler) deviceContext(r *http.Request, f fields) context.Context {
+	tok, ok := f["device_token"]
+	if !ok && h.cookie {
+		tok = h.deviceCookie(r)
+	}
+	if tok == "" {
+		return r.Context()
+	}
+	return ContextWithDeviceToken(r.Context(), tok)
+}
+
 func (h *handler) writeTokens(w http.ResponseWriter, pair TokenPair) {
 	if h.cookie {
 		h.setRefreshCookie(w, &pair)
+		h.setDeviceCookie(w, &pair)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -455,11 +456,13 @@ func TestConcurrentRegistrationOneWinner(t *testing.T) {
 	const n = 50
 	var wg sync.WaitGroup
 	codes := make(chan int, n)
-	for range n {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes <- postJSON(h, "/auth/register", `{"username":"Race","password":"password-1"}`).status
+			// From n addresses, each within its registration budget.
+			codes <- doFrom(h, fmt.Sprintf("198.51.100.%d:1", i+1), http.MethodPost, "/auth/register", ctJSON,
+				`{"username":"Race","password":"password-1"}`).status
 		}()
 	}
 	wg.Wait()

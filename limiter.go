@@ -7,33 +7,47 @@ import (
 	"time"
 )
 
-// Limiter keeps a budget of login attempts per key. The Authenticator takes
-// one attempt from the budget of the username and one from the budget of
-// the client's address before it checks a password, and gives the attempt
-// back when the login succeeds, so that in effect only failures are counted.
-// Taking first keeps parallel guesses from slipping past the limit.
+// Limiter keeps a budget of failed attempts per key.
+//
+// For a login the Authenticator checks the budgets of the username and of
+// the client's address before it checks the password (Check, which spends
+// nothing), and charges a failure to them afterwards (Charge). A login in
+// flight therefore never uses up a budget, and only failures count. Checks
+// and charges are not one atomic step, so concurrent guesses can overshoot
+// a burst: by at most the hashing concurrency ([WithHashConcurrency]),
+// since the Authenticator checks again inside its hashing slot and charges
+// before it frees the slot. Charge always spends, even past the budget, so
+// such an overshoot is paid back by a longer wait and the long-run rate
+// holds. Take is for budgets where every attempt counts, such as
+// registration ([WithRegisterLimit]).
 //
 // Keys are opaque ASCII strings of at most 64 bytes (a keyed hash of the
-// username or address, with a prefix), so a Limiter never sees a username or
-// an address and can use keys as they are, for example in Redis.
+// username, address or device token, with a prefix), so a Limiter never
+// sees a username or an address and can use keys as they are, for example
+// in Redis.
 //
-// Implementations must be safe for concurrent use, and Take must be atomic:
-// when one attempt is left, exactly one of many concurrent Takes gets it.
-// Errors are for system failures only (a store that cannot be reached); on
-// an error from Take the Authenticator checks no password and answers 503,
-// so a broken Limiter fails closed. [memLimiter] is the default; the
-// redislimit module shares the budget between instances through Redis.
+// Implementations must be safe for concurrent use, and each method must be
+// atomic: when one attempt is left, exactly one of many concurrent Takes
+// gets it, and n concurrent Charges spend n attempts. Errors are for system
+// failures only (a store that cannot be reached); on an error from Check or
+// Take the Authenticator checks no password and answers 503, so a broken
+// Limiter fails closed. [memLimiter] is the default; the redislimit module
+// shares the budget between instances through Redis. Check an
+// implementation with limitertest.Run.
 type Limiter interface {
+	// Check returns 0 when key's budget has an attempt left, and otherwise
+	// how long until it will have one, which is always positive. It spends
+	// nothing. An unknown key has a full budget.
+	Check(ctx context.Context, key string) (retryAfter time.Duration, err error)
+
 	// Take spends one attempt from key's budget and returns 0. When the
-	// budget is spent it spends nothing and returns how long until one
-	// more attempt will be allowed, which is always positive. An unknown
-	// key has a full budget.
+	// budget is spent it spends nothing and returns what Check would.
 	Take(ctx context.Context, key string) (retryAfter time.Duration, err error)
 
-	// Refund gives back one attempt that Take spent, for an attempt that
-	// succeeded or never got to check a password. A budget never grows
-	// past full: refunding a full or unknown key does nothing.
-	Refund(ctx context.Context, key string) error
+	// Charge spends one attempt from key's budget, whether or not one is
+	// left: a budget can go into debt, which makes the wait longer by one
+	// interval per attempt owed.
+	Charge(ctx context.Context, key string) error
 
 	// Reset makes key's budget full again. Resetting an unknown key does
 	// nothing.
@@ -41,8 +55,9 @@ type Limiter interface {
 }
 
 // RateLimit is a budget of attempts: Burst of them at once, then one more
-// every Every. A key that is left alone for Burst × Every has its full budget
-// back, so no limit ever locks a key for good.
+// every Every. A key that is left alone for Burst × Every (plus one Every
+// per attempt it owes, see [Limiter]) has its full budget back, so no limit
+// ever locks a key for good.
 type RateLimit struct {
 	// Burst is how many attempts a fresh key has.
 	Burst int
@@ -107,28 +122,57 @@ func newMemLimiter(limit RateLimit, maxKeys int, now func() time.Time) (*memLimi
 	return &memLimiter{limit: limit, maxKeys: maxKeys, now: now, keys: map[string]*list.Element{}}, nil
 }
 
+// Check implements [Limiter].
+func (m *memLimiter) Check(_ context.Context, key string) (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, wait := m.next(key, m.now())
+	return wait, nil
+}
+
 // Take implements [Limiter].
 func (m *memLimiter) Take(_ context.Context, key string) (time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
+	next, wait := m.next(key, now)
+	if wait > 0 {
+		return wait, nil
+	}
+	m.store(key, next, now)
+	return 0, nil
+}
+
+// Charge implements [Limiter].
+func (m *memLimiter) Charge(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	next, _ := m.next(key, now)
+	m.store(key, next, now)
+	return nil
+}
+
+// next returns when key's budget will be full again after one more
+// attempt, and how long until that attempt is allowed (0: now).
+func (m *memLimiter) next(key string, now time.Time) (next time.Time, wait time.Duration) {
 	full := now
-	e := m.keys[key]
-	if e != nil && e.Value.(*memoryKey).full.After(now) {
+	if e := m.keys[key]; e != nil && e.Value.(*memoryKey).full.After(now) {
 		full = e.Value.(*memoryKey).full
 	}
-	next := full.Add(m.limit.Every)
-	if over := next.Sub(now) - time.Duration(m.limit.Burst)*m.limit.Every; over > 0 {
-		return over, nil
-	}
-	if e != nil {
-		e.Value.(*memoryKey).full = next
+	next = full.Add(m.limit.Every)
+	return next, max(0, next.Sub(now)-time.Duration(m.limit.Burst)*m.limit.Every)
+}
+
+// store records that key's budget will be full again at full.
+func (m *memLimiter) store(key string, full, now time.Time) {
+	if e := m.keys[key]; e != nil {
+		e.Value.(*memoryKey).full = full
 		m.order.MoveToBack(e)
-		return 0, nil
+		return
 	}
 	m.makeRoom(now)
-	m.keys[key] = m.order.PushBack(&memoryKey{key: key, full: next})
-	return 0, nil
+	m.keys[key] = m.order.PushBack(&memoryKey{key: key, full: full})
 }
 
 // makeRoom drops keys until one more fits: first those at the front whose
@@ -145,22 +189,6 @@ func (m *memLimiter) makeRoom(now time.Time) {
 func (m *memLimiter) remove(e *list.Element) {
 	delete(m.keys, e.Value.(*memoryKey).key)
 	m.order.Remove(e)
-}
-
-// Refund implements [Limiter].
-func (m *memLimiter) Refund(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.keys[key]
-	if e == nil {
-		return nil
-	}
-	k := e.Value.(*memoryKey)
-	k.full = k.full.Add(-m.limit.Every)
-	if !k.full.After(m.now()) {
-		m.remove(e)
-	}
-	return nil
 }
 
 // Reset implements [Limiter].

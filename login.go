@@ -13,10 +13,14 @@ import (
 // parameters other than the current ones is rewritten on success.
 //
 // Failed attempts are counted per username and per client address (see
-// [WithLoginLimits] and [ContextWithClient]). When either has none left
-// it returns a [*ThrottledError] without checking the password, so the
-// answer is the same whether the password was right or not. It returns
-// [ErrBusy] when no hashing slot came free in time.
+// [WithLoginLimits] and [ContextWithClient]), or, for a client with a valid
+// device token ([ContextWithDeviceToken]), per device token instead of per
+// username. When a budget has none left it returns a [*ThrottledError]
+// without checking the password, so the answer is the same whether the
+// password was right or not; an attempt refused for the username's (or
+// device token's) budget is charged to the address's. Only failures are
+// counted: logins in flight spend nothing. It returns [ErrBusy] when no
+// hashing slot came free in time.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string) (*User, error) {
 	u, err := a.checkPassword(ctx, username, password)
 	if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrUserDisabled) {
@@ -45,19 +49,27 @@ func (a *Authenticator) checkPassword(ctx context.Context, username, password st
 	if nameErr != nil {
 		name = ""
 	}
+	// A first check, before the store is asked or a slot awaited, turns
+	// a throttled client away cheaply; verifyAttempt checks again.
 	at, err := a.throttle.admit(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.authenticate(ctx, name, password)
-	at.end(ctx, err)
+	u, err := a.authenticate(ctx, at, name, password)
+	switch {
+	case err == nil:
+		at.succeeded(ctx)
+	case errors.Is(err, ErrUserDisabled):
+		// Right password, but a failure all the same.
+		at.failed(ctx)
+	}
 	return u, err
 }
 
 // authenticate checks the password of the user with the canonical name
 // (empty for a name that cannot exist), at the cost of exactly one argon2id
-// verification whatever the outcome.
-func (a *Authenticator) authenticate(ctx context.Context, name, password string) (*User, error) {
+// verification whatever the outcome. A wrong password is charged to at.
+func (a *Authenticator) authenticate(ctx context.Context, at *attempt, name, password string) (*User, error) {
 	var u *User
 	if name != "" {
 		var err error
@@ -66,14 +78,15 @@ func (a *Authenticator) authenticate(ctx context.Context, name, password string)
 			return nil, a.storeErr("look up user", err)
 		}
 	}
+	at.bind(u)
 	if u == nil {
 		// Spend the same time as a real check, then fail.
-		if _, _, err := a.verify(ctx, password, a.dummyHash); err != nil {
+		if _, _, err := a.verifyAttempt(ctx, at, password, a.dummyHash); err != nil {
 			return nil, err
 		}
 		return nil, ErrInvalidCredentials
 	}
-	ok, rehash, err := a.verify(ctx, password, u.PasswordHash)
+	ok, rehash, err := a.verifyAttempt(ctx, at, password, u.PasswordHash)
 	if errors.Is(err, ErrInvalidHash) {
 		a.failureLog().LogAttrs(ctx, slog.LevelError, "auth: stored password hash is unusable",
 			slog.String("user_id", u.ID), slog.String("error", err.Error()))
@@ -129,7 +142,9 @@ func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
 
 // Login authenticates like [Authenticator.Authenticate] and issues a token
 // pair. When the store keeps sessions it starts one, recording the client
-// described by [ContextWithClient] on ctx.
+// described by [ContextWithClient] on ctx. The pair carries a new device
+// token for this client (see [ContextWithDeviceToken]) unless device tokens
+// are off.
 func (a *Authenticator) Login(ctx context.Context, username, password string) (TokenPair, error) {
 	u, err := a.Authenticate(ctx, username, password)
 	if err != nil {
@@ -140,6 +155,9 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 	g, s := a.newSession(ctx, u)
 	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
+		return TokenPair{}, err
+	}
+	if pair.DeviceToken, err = a.throttle.issueDevice(u); err != nil {
 		return TokenPair{}, err
 	}
 	if s != nil {

@@ -331,6 +331,9 @@ func TestOpenAPIContract(t *testing.T) {
 		ct.check(t, h, postJ("/auth/login", `{"username":"mia","password":"password-1"}`), well, 200)
 		other := tokensOf(t, ct.check(t, h, postJ("/auth/login", `{"username":"mia","password":"password-1"}`), well, 200))
 		ct.check(t, h, post("/auth/login", ctForm, "grant_type=refresh_token&refresh_token="+other.RefreshToken), well, 200)
+		// With the device token of an earlier login, and with a bad one, which is ignored.
+		ct.check(t, h, postJ("/auth/login", `{"username":"mia","password":"password-1","device_token":"`+other.DeviceToken+`"}`), well, 200)
+		ct.check(t, h, post("/auth/login", ctForm, "username=mia&password=password-1&device_token=forged"), well, 200)
 
 		wrong := ct.check(t, h, post("/auth/login", ctForm, "username=mia&password=password-9"), well, 401)
 		unknown := ct.check(t, h, post("/auth/login", ctForm, "username=nobody&password=password-1"), well, 401)
@@ -514,6 +517,18 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 		ct.check(t, h, post("/auth/login", ctForm, "username=tess&password=password-1"), well, 429)
 		ct.check(t, h, postJ("/auth/change-password", `{"current_password":"wrong-pass","new_password":"password-2"}`, bearer(p.AccessToken)...), well, 429)
+	})
+
+	// Registrations past the address's budget: 429.
+	t.Run("register throttled", func(t *testing.T) {
+		from := func(c call) call { c.remoteAddr = "203.0.113.77:1000"; return c }
+		for range 10 {
+			ct.check(t, h, from(postJ("/auth/register", `{"username":"mia","password":"password-1"}`)), well, 409)
+		}
+		r := ct.check(t, h, from(postJ("/auth/register", `{"username":"zoe","password":"password-1"}`)), well, 429)
+		if r.header.Get("Retry-After") != "360" {
+			t.Errorf("Retry-After = %q, want 360", r.header.Get("Retry-After"))
+		}
 	})
 
 	t.Run("jwks", func(t *testing.T) {

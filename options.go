@@ -51,6 +51,8 @@ type config struct {
 	trustedProxy             *trustedProxy
 
 	passwordPolicy PasswordPolicy
+
+	budgets budgetConfig // device tokens and registration: see the end of this file
 }
 
 func defaultConfig() config {
@@ -75,6 +77,8 @@ func defaultConfig() config {
 		limiterKeys: 100_000,
 
 		passwordPolicy: DefaultPasswordPolicy,
+
+		budgets: defaultBudgets(),
 	}
 }
 
@@ -414,4 +418,83 @@ func (o *CookieOptions) validate() error {
 // cookiePaths are the only paths the refresh cookie is sent to.
 func (o *CookieOptions) cookiePaths() [2]string {
 	return [2]string{o.Path + "/refresh", o.Path + "/logout"}
+}
+
+// budgetConfig holds the options of device tokens and of the registration
+// budget.
+type budgetConfig struct {
+	deviceLimit     RateLimit
+	deviceLimiter   Limiter
+	customDevice    bool
+	deviceTTL       time.Duration
+	registerLimit   RateLimit
+	registerLimiter Limiter
+	customRegister  bool
+}
+
+func defaultBudgets() budgetConfig {
+	return budgetConfig{
+		deviceLimit:   RateLimit{Burst: 10, Every: time.Hour},
+		deviceTTL:     365 * 24 * time.Hour,
+		registerLimit: RateLimit{Burst: 10, Every: 6 * time.Minute},
+	}
+}
+
+// WithDeviceTokenLimit sets the budget of failed logins of each device
+// token kept in memory. A successful login returns a device token
+// ([TokenPair.DeviceToken]; the device cookie in cookie mode), and a
+// client that sends it back with a later login as the same user is
+// counted against this budget instead of the username's, so that failures
+// from elsewhere cannot lock that user out of a device they have used
+// (see [ContextWithDeviceToken]).
+//
+// Defaults to a burst of 10 then 1 an hour. A zero RateLimit turns device
+// tokens off: none are issued and none are honoured. They are off, too,
+// when the username's budget is.
+func WithDeviceTokenLimit(l RateLimit) Option {
+	return func(c *config) {
+		c.budgets.deviceLimit, c.budgets.customDevice, c.budgets.deviceLimiter = l, false, nil
+	}
+}
+
+// WithDeviceTokenLimiter replaces the in-memory budget of
+// [WithDeviceTokenLimit] with a limiter of your own, such as the Redis one
+// in the redislimit module, so that instances share it. It may be the
+// same Limiter as the login ones only if it allows the same rate; its keys
+// never collide with theirs. A nil Limiter turns device tokens off.
+func WithDeviceTokenLimiter(l Limiter) Option {
+	return func(c *config) {
+		c.budgets.deviceLimiter, c.budgets.customDevice = l, true
+	}
+}
+
+// WithDeviceTokenTTL sets how long a device token is valid. A password
+// change, logout-all or disabling the user voids it sooner. Defaults to a
+// year; New rejects less than an hour or more than five years.
+func WithDeviceTokenTTL(d time.Duration) Option {
+	return func(c *config) { c.budgets.deviceTTL = d }
+}
+
+// WithRegisterLimit sets the budget of registrations per client address
+// kept in memory (see [WithTrustedProxy]; IPv6 addresses count per /64).
+// Every registration that gets as far as [Authenticator.Register] counts,
+// whether it succeeds or not, since each one hashes a password and may
+// create a user. A client over its budget gets 429 with Retry-After from
+// the handler; [Authenticator.Register] itself is not limited.
+//
+// Defaults to a burst of 10 then 1 every 6 minutes. A zero RateLimit
+// turns the limit off.
+func WithRegisterLimit(l RateLimit) Option {
+	return func(c *config) {
+		c.budgets.registerLimit, c.budgets.customRegister, c.budgets.registerLimiter = l, false, nil
+	}
+}
+
+// WithRegisterLimiter replaces the in-memory budget of [WithRegisterLimit]
+// with a limiter of your own, such as the Redis one in the redislimit
+// module, so that instances share it. A nil Limiter turns the limit off.
+func WithRegisterLimiter(l Limiter) Option {
+	return func(c *config) {
+		c.budgets.registerLimiter, c.budgets.customRegister = l, true
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/auth/internal/phc"
@@ -112,58 +113,87 @@ func dummyHash(p PasswordParams) (string, error) {
 // PasswordParams.Memory KiB (64 MiB at the defaults) until it finishes, so
 // without a bound a burst of logins is a burst of memory: 64 concurrent
 // logins took a 2-core machine to 4 GiB.
+//
+// A caller may ask to leave some slots free (keep): registration keeps one,
+// so that a flood of sign-ups, which anyone can send, never takes the last
+// slot from logins.
 type hashSlots struct {
-	slots chan struct{}
-	wait  time.Duration
+	wait time.Duration
+
+	mu    sync.Mutex
+	free  int
+	freed chan struct{} // closed, and replaced, whenever a slot is freed
 }
 
 func newHashSlots(n int, wait time.Duration) *hashSlots {
-	return &hashSlots{slots: make(chan struct{}, n), wait: wait}
+	return &hashSlots{free: n, wait: wait, freed: make(chan struct{})}
 }
 
 // acquire takes a slot, waiting at most s.wait for one. It returns
 // [ErrBusy] when the wait runs out and the context's error when ctx ends
 // first.
-func (s *hashSlots) acquire(ctx context.Context) error {
+func (s *hashSlots) acquire(ctx context.Context) error { return s.acquireKeeping(ctx, 0) }
+
+// acquireKeeping is acquire that takes a slot only while more than keep are
+// free.
+func (s *hashSlots) acquireKeeping(ctx context.Context, keep int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case s.slots <- struct{}{}:
+	freed, ok := s.take(keep)
+	if ok {
 		return nil
-	default:
 	}
 	if s.wait <= 0 {
 		return ErrBusy
 	}
 	t := time.NewTimer(s.wait)
 	defer t.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		return nil
-	case <-t.C:
-		return ErrBusy
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		select {
+		case <-freed:
+			if freed, ok = s.take(keep); ok {
+				return nil
+			}
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+}
+
+// take takes a slot if more than keep are free; otherwise it returns a
+// channel that is closed when one is freed.
+func (s *hashSlots) take(keep int) (freed <-chan struct{}, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.free > keep {
+		s.free--
+		return nil, true
+	}
+	return s.freed, false
 }
 
 // tryAcquire takes a slot only if one is free now.
 func (s *hashSlots) tryAcquire() bool {
-	select {
-	case s.slots <- struct{}{}:
-		return true
-	default:
-		return false
-	}
+	_, ok := s.take(0)
+	return ok
 }
 
-func (s *hashSlots) release() { <-s.slots }
+func (s *hashSlots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.free++
+	close(s.freed)
+	s.freed = make(chan struct{})
+}
 
-// boundedKDF returns a kdf that runs a.kdf inside a hash slot.
-func (a *Authenticator) boundedKDF(ctx context.Context) kdf {
+// boundedKDF returns a kdf that runs a.kdf inside a hash slot, taken while
+// more than keep slots are free.
+func (a *Authenticator) boundedKDF(ctx context.Context, keep int) kdf {
 	return func(password string, salt []byte, p PasswordParams) ([]byte, error) {
-		if err := a.hashSlots.acquire(ctx); err != nil {
+		if err := a.hashSlots.acquireKeeping(ctx, keep); err != nil {
 			return nil, err
 		}
 		defer a.hashSlots.release()
@@ -174,21 +204,50 @@ func (a *Authenticator) boundedKDF(ctx context.Context) kdf {
 // hash makes a PHC hash of password with the current parameters, in a hash
 // slot.
 func (a *Authenticator) hash(ctx context.Context, password string) (string, error) {
-	return hashPassword(password, a.cfg.passwordParams, a.boundedKDF(ctx))
+	return hashPassword(password, a.cfg.passwordParams, a.boundedKDF(ctx, 0))
 }
 
-// verify checks password against the stored hash encoded, in a hash slot.
-// It costs one derivation whatever the outcome: an unusable stored hash is
-// checked against the dummy hash as well, so it answers no faster than a
-// wrong password. err wraps [ErrInvalidHash] for an unusable hash, and is
-// [ErrBusy] or a context error when no slot could be had.
-func (a *Authenticator) verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error) {
-	derive := a.boundedKDF(ctx)
+// hashForRegistration is hash for a new user: it leaves one slot free for
+// logins (none when there is only one slot).
+func (a *Authenticator) hashForRegistration(ctx context.Context, password string) (string, error) {
+	keep := min(1, a.cfg.hashConcurrency-1)
+	return hashPassword(password, a.cfg.passwordParams, a.boundedKDF(ctx, keep))
+}
+
+// verifyWith checks password against the stored hash encoded, deriving
+// with derive. It costs one derivation whatever the outcome: an unusable
+// stored hash is checked against the dummy hash as well, so it answers no
+// faster than a wrong password. err wraps [ErrInvalidHash] for an unusable
+// hash, and is whatever derive returned when it failed.
+func (a *Authenticator) verifyWith(password, encoded string, derive kdf) (ok, needsRehash bool, err error) {
 	ok, needsRehash, err = verifyPassword(password, encoded, a.cfg.passwordParams, derive)
 	if errors.Is(err, ErrInvalidHash) {
 		if _, _, derr := verifyPassword(password, a.dummyHash, a.cfg.passwordParams, derive); derr != nil {
 			return false, false, derr
 		}
+	}
+	return ok, needsRehash, err
+}
+
+// verifyAttempt is verifyWith for a login or a password change, attempt
+// at, in a hashing slot (so it may fail with [ErrBusy] or a context error).
+// Holding the slot, it checks at's budgets again, and it charges a wrong
+// password (or an unusable hash) to them before it frees the slot, so that
+// at most the hashing concurrency of checks are ever between a budget's
+// check and its charge: that bounds how far concurrent guesses can
+// overshoot a burst. A throttled attempt returns a [*ThrottledError]
+// without a derivation.
+func (a *Authenticator) verifyAttempt(ctx context.Context, at *attempt, password, encoded string) (ok, needsRehash bool, err error) {
+	if err := a.hashSlots.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer a.hashSlots.release()
+	if err := at.check(ctx); err != nil {
+		return false, false, err
+	}
+	ok, needsRehash, err = a.verifyWith(password, encoded, a.kdf)
+	if (err == nil && !ok) || errors.Is(err, ErrInvalidHash) {
+		at.failed(ctx)
 	}
 	return ok, needsRehash, err
 }

@@ -205,3 +205,43 @@ func TestDefaultPasswordParams(t *testing.T) {
 		t.Fatalf("DefaultPasswordParams() = %+v, want %+v", got, want)
 	}
 }
+
+// Registration never takes the last free hashing slot: a flood of sign-ups
+// leaves room for a login.
+func TestRegistrationLeavesASlotForLogins(t *testing.T) {
+	f := newFixture(t, auth.WithHashConcurrency(2), auth.WithHashWait(0))
+	f.register(t, "yara", "password-1")
+	probe := auth.ProbeHashes(f.a)
+	started := probe.Hold()
+	done := make(chan error, 3)
+	go func() {
+		_, err := f.a.Login(context.Background(), "yara", "password-1")
+		done <- err
+	}()
+	<-started // one slot taken, one free
+
+	go func() {
+		_, err := f.a.Register(context.Background(), "zeno", "password-1")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, auth.ErrBusy) {
+			t.Errorf("registration with one slot free: %v, want ErrBusy", err)
+		}
+	case <-started:
+		probe.Release()
+		t.Fatal("registration took the last free slot")
+	}
+	go func() {
+		_, err := f.a.Login(context.Background(), "yara", "password-1")
+		done <- err
+	}()
+	<-started // the login got the slot registration left
+	probe.Release()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Errorf("login: %v", err)
+		}
+	}
+}

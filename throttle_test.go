@@ -164,7 +164,7 @@ func TestChangePasswordCountsAgainstTheLoginBudget(t *testing.T) {
 
 // An attempt that never checked a password (store down, server busy) is not
 // charged to anyone.
-func TestThrottleRefundsAttemptsThatDidNotHappen(t *testing.T) {
+func TestThrottleChargesNothingForAttemptsThatDidNotHappen(t *testing.T) {
 	f := newFixture(t)
 	fs, a := f.withFlakyStore(t)
 	ctx := auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("198.51.100.1")})
@@ -188,11 +188,12 @@ func TestThrottleRefundsAttemptsThatDidNotHappen(t *testing.T) {
 // failingLimiter is a Limiter whose store is down.
 type failingLimiter struct{}
 
-func (failingLimiter) Take(context.Context, string) (time.Duration, error) {
-	return 0, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
-}
-func (failingLimiter) Refund(context.Context, string) error { return nil }
-func (failingLimiter) Reset(context.Context, string) error  { return nil }
+var errLimiterDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+
+func (failingLimiter) Check(context.Context, string) (time.Duration, error) { return 0, errLimiterDown }
+func (failingLimiter) Take(context.Context, string) (time.Duration, error)  { return 0, errLimiterDown }
+func (failingLimiter) Charge(context.Context, string) error                 { return errLimiterDown }
+func (failingLimiter) Reset(context.Context, string) error                  { return errLimiterDown }
 
 func TestBrokenLimiterFailsClosed(t *testing.T) {
 	f := newFixture(t, auth.WithLoginLimiters(failingLimiter{}, nil))
@@ -249,11 +250,16 @@ func TestSharedLimiterSharesTheBudget(t *testing.T) {
 	}
 }
 
-// Concurrent guesses cannot slip past the limit: attempts are taken before
-// the password is checked.
-func TestConcurrentGuessesStayWithinTheBurst(t *testing.T) {
-	f := newFixture(t)
+// Concurrent guesses can overshoot the burst by at most the hashing
+// concurrency: the budget is checked again inside the hashing slot, and a
+// failure is charged before the slot is freed. The first derivations are
+// held until every slot is busy, so the overshoot is as large as it gets.
+func TestConcurrentGuessesStayWithinTheBound(t *testing.T) {
+	const slots, burst = 4, 5
+	f := newFixture(t, auth.WithHashConcurrency(slots), auth.WithHashWait(time.Minute))
 	f.register(t, "pia", "password-1")
+	probe := auth.ProbeHashes(f.a)
+	started := probe.Hold()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	checked := 0
@@ -267,10 +273,20 @@ func TestConcurrentGuessesStayWithinTheBurst(t *testing.T) {
 			}
 		})
 	}
-	wg.Wait()
-	if checked != 5 {
-		t.Errorf("%d of 40 concurrent guesses were checked, want 5", checked)
+	// The first wave holds every slot, having passed the check, before
+	// any guess is charged.
+	for range slots {
+		<-started
 	}
+	probe.Release()
+	wg.Wait()
+	if checked < burst || checked > burst+slots-1 {
+		t.Errorf("%d of 40 concurrent guesses were checked, want %d to %d", checked, burst, burst+slots-1)
+	}
+	// The overshoot is owed: the next guess waits one interval per guess
+	// past the burst.
+	_, err := f.a.Login(context.Background(), "pia", "password-1")
+	wantThrottled(t, err, time.Duration(checked-burst+1)*time.Minute)
 }
 
 func loginFrom(h http.Handler, remoteAddr, user, pass string, header ...string) response {
@@ -344,5 +360,220 @@ func TestHandlerChargesTheClientAddress(t *testing.T) {
 	})
 	if s := loginFrom(preset, "10.1.1.1:80", "nobody", "password-1", "X-Forwarded-For", "203.0.113.12").status; s != http.StatusTooManyRequests {
 		t.Errorf("address set by the application: %d, want 429 (198.51.100.5 is spent)", s)
+	}
+}
+
+// from returns ctx for a client at addr.
+func from(addr string) context.Context {
+	return auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr(addr)})
+}
+
+// Correct logins in flight use up no budget: an office of 25 behind one
+// NAT address, or one user on six devices at once, all get in. Only
+// failures count, and the hashing slots, not a 429, bound concurrency.
+func TestConcurrentCorrectLoginsAreNeverThrottled(t *testing.T) {
+	for name, tc := range map[string]struct{ users, logins int }{
+		"25 users behind one address": {25, 25},
+		"one user, 6 logins at once":  {1, 6},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, auth.WithHashConcurrency(tc.logins))
+			for i := range tc.users {
+				f.register(t, fmt.Sprint("user", i), "password-1")
+			}
+			probe := auth.ProbeHashes(f.a)
+			started := probe.Hold()
+			errs := make(chan error, tc.logins)
+			for i := range tc.logins {
+				go func() {
+					_, err := f.a.Login(from("203.0.113.7"), fmt.Sprint("user", i%tc.users), "password-1")
+					errs <- err
+				}()
+			}
+			// Wait until every login is either hashing (all at once, so
+			// really concurrent) or already answered.
+			var early []error
+			for n := 0; n < tc.logins; {
+				select {
+				case <-started:
+				case err := <-errs:
+					early = append(early, err)
+				}
+				n++
+			}
+			probe.Release()
+			for range tc.logins - len(early) {
+				early = append(early, <-errs)
+			}
+			for _, err := range early {
+				if err != nil {
+					t.Errorf("a correct login: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// An address that keeps hammering an account whose budget is spent pays
+// for it: each 429 is charged to the address, which soon has nothing left
+// for anyone.
+func TestThrottledAttemptsCostTheAddress(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "vic", "password-1")
+	f.register(t, "other", "password-1")
+	for range 5 {
+		if _, err := f.a.Login(from("198.51.100.1"), "vic", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20 {
+		_, err := f.a.Login(from("203.0.113.9"), "vic", "wrong-password")
+		if !errors.Is(err, auth.ErrThrottled) {
+			t.Fatalf("attempt %d at a locked account: %v, want throttled", i+1, err)
+		}
+	}
+	_, err := f.a.Login(from("203.0.113.9"), "other", "password-1")
+	wantThrottled(t, err, 6*time.Second)
+	// The address that did not hammer is untouched.
+	if _, err := f.a.Login(from("198.51.100.1"), "other", "password-1"); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}
+
+// Registration has a budget per address, success or not: 10 at once,
+// then one every 6 minutes.
+func TestRegisterEndpointIsThrottledPerAddress(t *testing.T) {
+	f := newFixture(t)
+	h := f.a.Handler()
+	register := func(remote, name string) response {
+		return doFrom(h, remote, http.MethodPost, "/auth/register", ctJSON, `{"username":"`+name+`","password":"password-1"}`)
+	}
+	for i := range 10 {
+		name := fmt.Sprint("user", i)
+		if i%2 == 1 {
+			name = "user0" // taken: it counts all the same
+		}
+		if r := register("198.51.100.20:1", name); r.status != http.StatusCreated && r.status != http.StatusConflict {
+			t.Fatalf("registration %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	r := register("198.51.100.20:2", "late")
+	wantError(t, r, http.StatusTooManyRequests, "Too many failed login attempts, retry later", "too_many_attempts")
+	if got := r.header.Get("Retry-After"); got != "360" {
+		t.Errorf("Retry-After = %q, want 360", got)
+	}
+	if r := register("198.51.100.21:1", "elsewhere"); r.status != http.StatusCreated {
+		t.Errorf("another address: %d %s", r.status, r.body)
+	}
+	f.clock.Advance(6 * time.Minute)
+	if r := register("198.51.100.20:3", "late"); r.status != http.StatusCreated {
+		t.Errorf("six minutes later: %d %s", r.status, r.body)
+	}
+	if r := register("198.51.100.20:3", "later"); r.status != http.StatusTooManyRequests {
+		t.Errorf("again at once: %d, want 429", r.status)
+	}
+}
+
+// lockoutRun simulates 20 minutes, second by second on the fake clock, of an
+// attacker at one address who tries to keep n accounts locked, while each
+// account's owner logs in once a minute from an address of their own (with
+// the device token of a login before the attack, when device is set). The
+// attacker either hammers (a guess at every account every second) or is
+// smart (guesses at an account only when its Retry-After has passed). It
+// returns how many accounts were locked for their owner at every login
+// after the first five minutes, and how many owner logins were refused.
+func lockoutRun(t *testing.T, n int, smart, device bool) (kept, refused, logins int) {
+	t.Helper()
+	f := newFixture(t, auth.WithHashConcurrency(1))
+	owners := make([]context.Context, n)
+	for k := range n {
+		name := fmt.Sprint("user", k)
+		f.register(t, name, "password-1")
+		owners[k] = from(fmt.Sprintf("198.51.100.%d", k+1))
+		pair, err := f.a.Login(owners[k], name, "password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if device {
+			owners[k] = auth.ContextWithDeviceToken(owners[k], pair.DeviceToken)
+		}
+	}
+	attacker := from("203.0.113.9")
+	next := make([]time.Duration, n)
+	lockedAlways := make([]bool, n)
+	for k := range lockedAlways {
+		lockedAlways[k] = true
+	}
+	for sec := range 20 * 60 {
+		now := time.Duration(sec) * time.Second
+		if smart {
+			for k := range n {
+				if next[k] > now {
+					continue
+				}
+				_, err := f.a.Login(attacker, fmt.Sprint("user", k), "wrong-password")
+				next[k] = now + time.Second
+				var te *auth.ThrottledError
+				if errors.As(err, &te) {
+					next[k] = now + te.RetryAfter
+				}
+			}
+		} else {
+			for k := range n {
+				_, _ = f.a.Login(attacker, fmt.Sprint("user", k), "wrong-password")
+			}
+		}
+		if sec%60 == 30 && sec >= 300 {
+			for k := range n {
+				_, err := f.a.Login(owners[k], fmt.Sprint("user", k), "password-1")
+				logins++
+				switch {
+				case errors.Is(err, auth.ErrThrottled):
+					refused++
+				case err != nil:
+					t.Fatalf("owner login: %v", err)
+				default:
+					lockedAlways[k] = false
+				}
+			}
+		}
+		f.clock.Advance(time.Second)
+	}
+	for _, l := range lockedAlways {
+		if l {
+			kept++
+		}
+	}
+	return kept, refused, logins
+}
+
+// TestLockoutFigures measures how many accounts one address can keep
+// locked, with the default budgets, for the table in SECURITY.md (go test
+// -run TestLockoutFigures -v prints it).
+func TestLockoutFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 minutes of simulated attack")
+	}
+	for _, n := range []int{5, 10, 20} {
+		for _, smart := range []bool{false, true} {
+			for _, device := range []bool{false, true} {
+				kept, refused, logins := lockoutRun(t, n, smart, device)
+				t.Logf("accounts %2d, smart %-5v, device tokens %-5v: %2d kept locked throughout, %4d of %4d owner logins refused",
+					n, smart, device, kept, refused, logins)
+				if device && refused > 0 {
+					t.Errorf("%d accounts, smart %v: %d owner logins with a device token were refused", n, smart, refused)
+				}
+				// Hammering pays for its 429s: it keeps one account at
+				// most (it kept 6 or 7 of 10 or 20 when 429s were free).
+				if !smart && !device && n > 5 && kept > 1 {
+					t.Errorf("%d accounts, hammering: one address kept %d locked", n, kept)
+				}
+				// Each locked account costs a failure a minute, and the
+				// address earns 10 a minute.
+				if kept > 10 {
+					t.Errorf("%d accounts, smart %v: one address kept %d locked", n, smart, kept)
+				}
+			}
+		}
 	}
 }

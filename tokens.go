@@ -23,6 +23,11 @@ type TokenPair struct {
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
+	// DeviceToken, set by Login only, lets this client log in as this
+	// user again even while failures from elsewhere throttle the
+	// username: see [ContextWithDeviceToken]. It is left out of the JSON
+	// in cookie mode, where it travels in a cookie instead.
+	DeviceToken string `json:"device_token,omitempty"`
 
 	// refreshExpires is when the refresh token expires, for cookie mode.
 	refreshExpires time.Time

@@ -17,7 +17,9 @@ const maxUpdateAttempts = 5
 // bad input, an error wrapping [ErrUserExists] when the name is taken, and
 // [ErrBusy] when no hashing slot came free in time. The password is hashed
 // before the store is asked, so a taken name costs the same time as a free
-// one.
+// one. Registration never takes the last free hashing slot (unless there
+// is only one), which stays for logins. Register itself is not throttled;
+// the handler applies [WithRegisterLimit] per client address.
 func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
 	var verr ValidationError
 	name := validateUsername(&verr, username)
@@ -32,7 +34,7 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	if err := before(ctx, a.cfg.hooks.BeforeRegister, e); err != nil {
 		return nil, err
 	}
-	hash, err := a.hash(ctx, password)
+	hash, err := a.hashForRegistration(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -65,20 +67,24 @@ func (a *Authenticator) ChangePassword(ctx context.Context, user *User, current,
 	if err != nil {
 		return err
 	}
-	err = a.changePassword(ctx, user, current, newPassword)
-	at.end(ctx, err)
+	err = a.changePassword(ctx, at, user, current, newPassword)
+	if err == nil || errors.Is(err, ErrSamePassword) {
+		at.succeeded(ctx)
+	}
 	return err
 }
 
-func (a *Authenticator) changePassword(ctx context.Context, user *User, current, newPassword string) error {
+// changePassword does the work of ChangePassword. A wrong current password
+// is charged to at.
+func (a *Authenticator) changePassword(ctx context.Context, at *attempt, user *User, current, newPassword string) error {
 	verifiedHash := ""
 	next, err := a.modifyUser(ctx, user.ID, "change password", func(u *User) (bool, error) {
 		// A retry after a conflict checks the password again only if the
 		// hash it was checked against has changed meanwhile.
 		if u.PasswordHash != verifiedHash {
-			ok, _, err := a.verify(ctx, current, u.PasswordHash)
+			ok, _, err := a.verifyAttempt(ctx, at, current, u.PasswordHash)
 			switch {
-			case isTransient(err):
+			case isTransient(err), errors.Is(err, ErrThrottled):
 				return false, err
 			case err != nil || !ok:
 				return false, ErrIncorrectPassword

@@ -1,5 +1,7 @@
 // Package limitertest checks that an [auth.Limiter] keeps the contract that
-// the Authenticator relies on. Implementations call [Run] from their own
+// the Authenticator relies on: Check spends nothing, Take spends only what
+// is there, Charge always spends (a budget can go into debt), and each is
+// atomic. Implementations call [Run] from their own
 // tests, as auth's in-memory limiter and the redislimit module do.
 package limitertest
 
@@ -59,32 +61,48 @@ func Run(t *testing.T, newLimiter NewFunc) {
 		mustTake(t, l, "k", limit.Every, "take past the refilled burst")
 	})
 
-	t.Run("Refund gives back one attempt", func(t *testing.T) {
-		l, _ := setup(t)
-		spend(t, l, "k", limit.Burst)
-		mustDo(t, l.Refund(ctx, "k"), "Refund")
-		mustTake(t, l, "k", 0, "take after a refund")
-		mustTake(t, l, "k", limit.Every, "second take after one refund")
+	t.Run("Check spends nothing", func(t *testing.T) {
+		l, c := setup(t)
+		for range 10 {
+			mustCheck(t, l, "k", 0, "check of a fresh key")
+		}
+		spend(t, l, "k", limit.Burst-1)
+		mustCheck(t, l, "k", 0, "check with one attempt left")
+		mustTake(t, l, "k", 0, "the last attempt")
+		for range 10 {
+			mustCheck(t, l, "k", limit.Every, "check of a spent key")
+		}
+		c.Advance(limit.Every / 4)
+		mustCheck(t, l, "k", limit.Every*3/4, "check a quarter interval later")
+		mustTake(t, l, "k", limit.Every*3/4, "take agrees with check")
 	})
 
-	t.Run("Refund never fills past the burst", func(t *testing.T) {
-		l, _ := setup(t)
-		for range 5 {
-			mustDo(t, l.Refund(ctx, "unknown"), "Refund of an unknown key")
+	t.Run("Charge spends even past the budget", func(t *testing.T) {
+		l, c := setup(t)
+		for range limit.Burst {
+			mustDo(t, l.Charge(ctx, "k"), "Charge")
 		}
-		mustTake(t, l, "k", 0, "take")
-		for range 5 {
-			mustDo(t, l.Refund(ctx, "k"), "Refund")
-		}
-		spend(t, l, "k", limit.Burst)
-		mustTake(t, l, "k", limit.Every, "take past the burst after extra refunds")
-		spend(t, l, "unknown", limit.Burst)
-		mustTake(t, l, "unknown", limit.Every, "take past that burst")
+		mustCheck(t, l, "k", limit.Every, "check after a burst of charges")
+		mustDo(t, l.Charge(ctx, "k"), "Charge past the budget")
+		mustDo(t, l.Charge(ctx, "k"), "Charge past the budget")
+		mustCheck(t, l, "k", 3*limit.Every, "check after two charges of debt")
+		mustTake(t, l, "k", 3*limit.Every, "take in debt")
+		c.Advance(3 * limit.Every)
+		mustCheck(t, l, "k", 0, "check once the debt is paid")
+		mustTake(t, l, "k", 0, "take once the debt is paid")
+		mustTake(t, l, "k", limit.Every, "take again at once")
+		c.Advance(100 * limit.Every)
+		mustDo(t, l.Charge(ctx, "k"), "Charge of a full budget")
+		spend(t, l, "k", limit.Burst-1)
+		mustTake(t, l, "k", limit.Every, "take past the burst after a charge")
 	})
 
 	t.Run("Reset restores the full budget", func(t *testing.T) {
 		l, _ := setup(t)
 		spend(t, l, "k", limit.Burst)
+		for range 5 {
+			mustDo(t, l.Charge(ctx, "k"), "Charge")
+		}
 		mustDo(t, l.Reset(ctx, "k"), "Reset")
 		mustDo(t, l.Reset(ctx, "never-seen"), "Reset of an unknown key")
 		spend(t, l, "k", limit.Burst)
@@ -97,6 +115,8 @@ func Run(t *testing.T, newLimiter NewFunc) {
 		mustTake(t, l, "user:a", limit.Every, "a past the burst")
 		mustTake(t, l, "user:b", 0, "b")
 		mustTake(t, l, "addr:a", 0, "same name, other prefix")
+		mustDo(t, l.Charge(ctx, "device:a"), "Charge")
+		mustCheck(t, l, "user:b", 0, "b after another key's charge")
 	})
 
 	t.Run("Concurrent takes are atomic", func(t *testing.T) {
@@ -119,6 +139,20 @@ func Run(t *testing.T, newLimiter NewFunc) {
 			t.Errorf("%d of 50 concurrent takes were allowed, want exactly %d", n, limit.Burst)
 		}
 	})
+
+	t.Run("Concurrent charges all count", func(t *testing.T) {
+		l, _ := setup(t)
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				if err := l.Charge(ctx, "k"); err != nil {
+					t.Errorf("Charge: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		mustCheck(t, l, "k", time.Duration(50-limit.Burst+1)*limit.Every, "check after 50 concurrent charges")
+	})
 }
 
 // spend takes n attempts from key, each of which must be allowed.
@@ -138,6 +172,17 @@ func mustTake(t *testing.T, l auth.Limiter, key string, wantWait time.Duration, 
 	// Stores may keep time in microseconds or milliseconds.
 	if d := wait - wantWait; d < -time.Millisecond || d > time.Millisecond {
 		t.Fatalf("%s: Take = %v, want %v", what, wait, wantWait)
+	}
+}
+
+func mustCheck(t *testing.T, l auth.Limiter, key string, wantWait time.Duration, what string) {
+	t.Helper()
+	wait, err := l.Check(context.Background(), key)
+	if err != nil {
+		t.Fatalf("%s: Check: %v", what, err)
+	}
+	if d := wait - wantWait; d < -time.Millisecond || d > time.Millisecond {
+		t.Fatalf("%s: Check = %v, want %v", what, wait, wantWait)
 	}
 }
 

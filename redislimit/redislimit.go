@@ -1,7 +1,7 @@
-// Package redislimit is an [auth.Limiter] that keeps its budgets of login
-// attempts in Redis, so that every instance of an application shares them:
-// an attacker gets the same five guesses at a username however many
-// instances sit behind the load balancer.
+// Package redislimit is an [auth.Limiter] that keeps its budgets (of failed
+// logins, registrations, device tokens) in Redis, so that every instance of
+// an application shares them: an attacker gets the same five guesses at a
+// username however many instances sit behind the load balancer.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	perName, err := redislimit.New(rdb, "myapp:login:", auth.RateLimit{Burst: 5, Every: time.Minute})
@@ -33,13 +33,14 @@ import (
 // script runs one operation on one key. Times are in microseconds.
 //
 //	KEYS[1]  the key
-//	ARGV[1]  "take", "refund" or "reset"
+//	ARGV[1]  "check", "take", "charge" or "reset"
 //	ARGV[2]  the interval between attempts
 //	ARGV[3]  burst × interval
 //	ARGV[4]  the current time, or "" for Redis's clock
 //
-// It returns 0, or for a refused take the time until one more attempt will
-// be allowed.
+// It returns 0, or for a check or take that finds the budget spent the time
+// until one more attempt will be allowed. Only an allowed take and a charge
+// (allowed or not) write.
 var script = redis.NewScript(`
 local op = ARGV[1]
 if op == 'reset' then
@@ -59,21 +60,15 @@ local full = tonumber(redis.call('GET', KEYS[1])) or now
 if full < now then
   full = now
 end
-local nxt
-if op == 'take' then
-  nxt = full + interval
-  local over = nxt - now - window
+local nxt = full + interval
+local over = nxt - now - window
+if op == 'check' or (op == 'take' and over > 0) then
   if over > 0 then
     return over
   end
-else
-  nxt = full - interval
+  return 0
 end
-if nxt <= now then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.ceil((nxt - now) / 1000))
-end
+redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.ceil((nxt - now) / 1000))
 return 0
 `)
 
@@ -116,15 +111,21 @@ func New(client redis.Scripter, prefix string, limit auth.RateLimit, opts ...Opt
 	return l, nil
 }
 
+// Check implements [auth.Limiter].
+func (l *Limiter) Check(ctx context.Context, key string) (time.Duration, error) {
+	wait, err := l.run(ctx, "check", key)
+	return time.Duration(wait) * time.Microsecond, err
+}
+
 // Take implements [auth.Limiter].
 func (l *Limiter) Take(ctx context.Context, key string) (time.Duration, error) {
 	wait, err := l.run(ctx, "take", key)
 	return time.Duration(wait) * time.Microsecond, err
 }
 
-// Refund implements [auth.Limiter].
-func (l *Limiter) Refund(ctx context.Context, key string) error {
-	_, err := l.run(ctx, "refund", key)
+// Charge implements [auth.Limiter].
+func (l *Limiter) Charge(ctx context.Context, key string) error {
+	_, err := l.run(ctx, "charge", key)
 	return err
 }
 

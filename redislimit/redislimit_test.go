@@ -84,10 +84,26 @@ func TestServerClock(t *testing.T) {
 	if err != nil || ttl <= 119*time.Minute || ttl > 2*time.Hour {
 		t.Errorf("key expires in %v (%v), want when its budget is full, in two hours", ttl, err)
 	}
-	if err := l.Refund(ctx, "k"); err != nil {
+	// A charge past the budget is owed: the wait and the expiry grow.
+	if err := l.Charge(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Refund(ctx, "k"); err != nil {
+	wait, err = l.Check(ctx, "k")
+	if err != nil || wait <= 119*time.Minute || wait > 2*time.Hour {
+		t.Fatalf("Check after a charge in debt = %v, %v, want about two hours", wait, err)
+	}
+	ttl, err = c.PTTL(ctx, prefix+"k").Result()
+	if err != nil || ttl <= 179*time.Minute || ttl > 3*time.Hour {
+		t.Errorf("key expires in %v (%v), want in three hours", ttl, err)
+	}
+	// Checks write nothing.
+	if _, err := l.Check(ctx, "fresh"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, prefix+"fresh").Result(); n != 0 {
+		t.Error("a check stored a key")
+	}
+	if err := l.Reset(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.Exists(ctx, prefix+"k").Result(); n != 0 {
@@ -176,8 +192,8 @@ func TestRedisDownFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Take(context.Background(), "k"); err == nil {
-		t.Fatal("Take succeeded without Redis")
+	if _, err := l.Check(context.Background(), "k"); err == nil {
+		t.Fatal("Check succeeded without Redis")
 	}
 	a, err := auth.New(memstore.New(), auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
 		auth.WithInsecureFastHashingForTests(), auth.WithLoginLimiters(l, nil))
@@ -223,4 +239,51 @@ func ExampleNew() {
 	}
 	fmt.Println(a != nil)
 	// Output: true
+}
+
+// Device-token budgets are shared through Redis as well: failures with one
+// device token on one instance count on the other.
+func TestInstancesShareDeviceTokenBudgets(t *testing.T) {
+	c := redisClient(t)
+	prefix := testPrefix(t, c)
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	store := memstore.New()
+	device, err := redislimit.New(c, prefix, auth.RateLimit{Burst: 2, Every: time.Hour}, redislimit.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newA := func() *auth.Authenticator {
+		a, err := auth.New(store, auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
+			auth.WithInsecureFastHashingForTests(), auth.WithClock(now), auth.WithDeviceTokenLimiter(device))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a1, a2 := newA(), newA()
+	ctx := context.Background()
+	if _, err := a1.Register(ctx, "alice", "password-1"); err != nil {
+		t.Fatal(err)
+	}
+	pair, err := a1.Login(ctx, "alice", "password-1")
+	if err != nil || pair.DeviceToken == "" {
+		t.Fatalf("login: %q, %v", pair.DeviceToken, err)
+	}
+	dctx := auth.ContextWithDeviceToken(ctx, pair.DeviceToken)
+	for i, a := range []*auth.Authenticator{a1, a2} {
+		if _, err := a.Login(dctx, "alice", "wrong-password"); !errors.Is(err, auth.ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	for i, a := range []*auth.Authenticator{a1, a2} {
+		if _, err := a.Login(dctx, "alice", "password-1"); !errors.Is(err, auth.ErrThrottled) {
+			t.Errorf("instance %d after two failures with the device token: %v, want throttled", i+1, err)
+		}
+	}
+	// The device token's failures were not the username's.
+	if _, err := a2.Login(ctx, "alice", "password-1"); err != nil {
+		t.Errorf("without the device token: %v", err)
+	}
 }
