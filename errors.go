@@ -190,18 +190,26 @@ var ErrRejected = errors.New("auth: rejected by a hook")
 
 // ThrottledError is returned by [Authenticator.Authenticate],
 // [Authenticator.Login] and [Authenticator.ChangePassword] when the
-// username or the client's address has no attempts left. No password was
-// checked: the answer is the same whether the password was right or not. It
-// matches [ErrThrottled] with [errors.Is]; the handlers answer 429 with a
-// Retry-After header.
+// username, the device token or the client's address has no attempts left,
+// and by the handlers of endpoints with an address budget (registration)
+// when it is spent. No password was checked: the answer is the same
+// whether the password was right or not. It matches [ErrThrottled] with
+// [errors.Is]; the handlers answer 429 with a Retry-After header.
 type ThrottledError struct {
 	// RetryAfter is how long until one more attempt will be allowed.
 	RetryAfter time.Duration
+	// Budget names the budget that is spent: "" for the login budgets,
+	// "register" for registrations from one address.
+	Budget string
 }
 
 // Error implements error.
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%v; retry after %v", ErrThrottled, max(time.Second, e.RetryAfter.Round(time.Second)))
+	what := ErrThrottled.Error()
+	if e.Budget != "" {
+		what = "auth: too many " + e.Budget + " attempts from this address"
+	}
+	return fmt.Sprintf("%s; retry after %v", what, max(time.Second, e.RetryAfter.Round(time.Second)))
 }
 
 // Is reports whether target is ErrThrottled.

@@ -77,7 +77,11 @@ func problemFor(err error) problem {
 	var mount *mountError
 	switch {
 	case errors.As(err, &throttled):
-		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: "Too many failed login attempts, retry later",
+		detail := "Too many failed login attempts, retry later"
+		if throttled.Budget == "register" {
+			detail = "Too many registrations, retry later"
+		}
+		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: detail,
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
 	case errors.Is(err, ErrBusy):
 		return problem{status: http.StatusServiceUnavailable, code: httpauth.CodeTemporarilyUnavailable, detail: "Server busy, retry later", retryAfter: 1}

@@ -253,15 +253,21 @@ func WithHashWait(d time.Duration) Option { return func(c *config) { c.hashWait 
 // WithLoginLimits sets the budgets of login attempts kept in memory: per
 // username (in its canonical form, whether the user exists or not) and per
 // client address (see [ContextWithClient] and [WithTrustedProxy]; IPv6
-// addresses count per /64). Only failures use up a budget: a success gives
-// its attempt back and clears the username's failures. A throttled attempt
-// is answered 429 without checking the password. No budget ever locks an
-// account for good: it refills at the given rate.
+// addresses count per /64). Only failures use up a budget: the budgets are
+// checked before the password and charged after a failure, and a success
+// clears the username's failures. Concurrent guesses can overshoot a burst
+// by at most the hashing concurrency ([WithHashConcurrency]), and the
+// overshoot is paid back as a longer wait. A throttled attempt is answered
+// 429 without checking the password, and is charged to the address. A
+// client with a valid device token (see [ContextWithDeviceToken]) is held
+// to that token's budget instead of the username's. No budget ever locks
+// an account for good: it refills at the given rate.
 //
 // Defaults to a burst of 5 then 1 a minute per username, and a burst of 20
 // then 1 every 6 seconds (10 a minute) per address. A zero RateLimit turns
-// that side off. Each side keeps at most 100,000 keys, about 200 bytes each; past that the
-// least recently used keys whose budget is full are dropped first.
+// that side off. Each side keeps at most 100,000 keys, about 200 bytes
+// each; past that the least recently used keys whose budget is full are
+// dropped first.
 func WithLoginLimits(perUsername, perAddress RateLimit) Option {
 	return func(c *config) {
 		c.nameLimit, c.addrLimit = perUsername, perAddress

@@ -191,7 +191,7 @@ func (b *addrBudget) take(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("auth: %s limiter: %w: %w", b.kind, ErrUnavailable, err)
 	case wait > 0:
-		return &ThrottledError{RetryAfter: wait}
+		return &ThrottledError{RetryAfter: wait, Budget: b.kind}
 	}
 	return nil
 }

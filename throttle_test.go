@@ -458,7 +458,7 @@ func TestRegisterEndpointIsThrottledPerAddress(t *testing.T) {
 		}
 	}
 	r := register("198.51.100.20:2", "late")
-	wantError(t, r, http.StatusTooManyRequests, "Too many failed login attempts, retry later", "too_many_attempts")
+	wantError(t, r, http.StatusTooManyRequests, "Too many registrations, retry later", "too_many_attempts")
 	if got := r.header.Get("Retry-After"); got != "360" {
 		t.Errorf("Retry-After = %q, want 360", got)
 	}
