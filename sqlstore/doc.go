@@ -197,9 +197,9 @@
 // can commit it after the client stopped waiting (MySQL goes on with a
 // statement whose client went away). It is never half done.
 //
-// # Importing users from the origin app
+// # Importing users from a FastAPI app
 //
-// The FastAPI app this library replaces keeps users in a table "user" (id,
+// A FastAPI app built on the common tutorial design keeps users in a table "user" (id,
 // username, hashed_password, disabled, created_at, updated_at) with
 // argon2-cffi hashes. Its hashes use Gatehouse's default parameters
 // (m=65536, t=3, p=4), so they verify as they are and are not rewritten.
@@ -229,11 +229,11 @@
 //		if errors.Is(err, auth.ErrUserExists) { ... } // "Bob" and "bob": resolve by hand
 //	}
 //
-// The origin compared names exactly, Gatehouse compares them case- and
+// The FastAPI app compared names exactly, Gatehouse compares them case- and
 // width-insensitively, so two old accounts can map to one name; the second
 // gets ErrUserExists and needs a person to decide. On MySQL open the old
-// database with parseTime=true. An origin SQLite file keeps times as text:
+// database with parseTime=true. A FastAPI app's SQLite file keeps times as text:
 // open it with modernc.org/sqlite and _texttotime=1 in the DSN, or scan the
-// times into strings. Tokens issued by the origin app do not carry a token
+// times into strings. Tokens issued by the FastAPI app do not carry a token
 // version and are refused.
 package sqlstore
