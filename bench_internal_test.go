@@ -10,7 +10,7 @@ import (
 
 func benchAuthenticator(b *testing.B) *Authenticator {
 	b.Helper()
-	a, err := New(nopStore{}, WithSecret([]byte("0123456789abcdef0123456789abcdef-bench")))
+	a, err := New(nopStore{}, WithSecret([]byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-bench")))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,10 +31,18 @@ func within[T any](ctx context.Context, d time.Duration, call func(context.Conte
 	tctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	v, err := call(tctx)
-	if err != nil && ctx.Err() == nil && tctx.Err() != nil && !errors.Is(err, ErrUnavailable) {
+	if err != nil && ctx.Err() == nil && tctx.Err() != nil && !errors.Is(err, ErrUnavailable) && !isOutcome(err) {
 		err = fmt.Errorf("auth: store did not answer within %v: %w", d, joinErr(ErrUnavailable, err))
 	}
 	return v, err
+}
+
+// isOutcome reports whether err is an answer of the store (not found,
+// taken, changed meanwhile) rather than a failure: one that arrives just
+// as the deadline passes is still that answer.
+func isOutcome(err error) bool {
+	return errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrUserExists) ||
+		errors.Is(err, ErrConflict) || errors.Is(err, ErrSessionNotFound)
 }
 
 // withinErr is within for calls that return only an error.
@@ -93,6 +101,9 @@ func (s timedSessions) UserSessions(ctx context.Context, userID string, now time
 	return within(ctx, s.d, func(ctx context.Context) ([]*Session, error) { return s.SessionStore.UserSessions(ctx, userID, now) })
 }
 
+// DeleteSessions is not under the store timeout: pruning a large table
+// may take longer, and runs from the application's own ticker, whose
+// context bounds it.
 func (s timedSessions) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
-	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.SessionStore.DeleteSessions(ctx, before) })
+	return s.SessionStore.DeleteSessions(ctx, before)
 }

@@ -41,8 +41,9 @@ var (
 	ErrSessionsUnsupported = errors.New("auth: the store does not keep sessions")
 
 	// ErrTokenReused is returned when a refresh token that was already
-	// exchanged is presented again outside the grace window. Its whole
-	// session is revoked. It matches [ErrTokenInvalidated] and
+	// exchanged is presented again and the grace window does not answer it
+	// (after the window, from another client, or once too often; see
+	// [WithRefreshGraceUses]). Its whole session is revoked. It matches [ErrTokenInvalidated] and
 	// [ErrInvalidToken].
 	ErrTokenReused error = &kindError{kind: ErrTokenInvalidated, msg: "auth: refresh token reused; its session is revoked"}
 
@@ -106,7 +107,8 @@ var (
 	ErrBusy = errors.New("auth: too many password hashes in progress")
 
 	// ErrThrottled is matched by [*ThrottledError], returned when a
-	// username or client address has no login attempts left.
+	// budget is spent: a username's, a device token's or a client
+	// address's login attempts, or an address's registrations.
 	ErrThrottled = errors.New("auth: too many failed login attempts")
 
 	// ErrWeakSecret is returned by New when no signing key is configured,

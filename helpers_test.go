@@ -19,7 +19,7 @@ import (
 	"github.com/gatehouse/auth/memstore"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
+var testSecret = []byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-test-only")
 
 // fakeClock is the injected clock: tests move it instead of sleeping.
 type fakeClock = testutil.Clock
@@ -89,16 +89,31 @@ func (f *fixture) withFlakyStore(t testing.TB) (*flakyStore, *auth.Authenticator
 // flakySessionStore for one that does.
 type flakyStore struct {
 	auth.UserStore
-	mu  sync.Mutex
-	err error
+	mu   sync.Mutex
+	err  error
+	hang bool
 	// beforeUpdate, when set, runs once before the next UpdateUser.
 	beforeUpdate func()
 }
 
-func (s *flakyStore) fail() error {
+// fail returns the error set with setErr; while hang is set it first waits
+// for ctx to end, like a database behind a frozen connection.
+func (s *flakyStore) fail(ctx context.Context) error {
+	s.mu.Lock()
+	hang, err := s.hang, s.err
+	s.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return err
+}
+
+// setHang makes every call wait until its context ends.
+func (s *flakyStore) setHang(hang bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.err
+	s.hang = hang
 }
 
 func (s *flakyStore) setErr(err error) {
@@ -108,21 +123,21 @@ func (s *flakyStore) setErr(err error) {
 }
 
 func (s *flakyStore) CreateUser(ctx context.Context, u *auth.User) error {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.UserStore.CreateUser(ctx, u)
 }
 
 func (s *flakyStore) UserByID(ctx context.Context, id string) (*auth.User, error) {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
 	return s.UserStore.UserByID(ctx, id)
 }
 
 func (s *flakyStore) UserByUsername(ctx context.Context, name string) (*auth.User, error) {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
 	return s.UserStore.UserByUsername(ctx, name)
@@ -136,7 +151,7 @@ func (s *flakyStore) UpdateUser(ctx context.Context, u *auth.User, h string, v i
 	if hook != nil {
 		hook()
 	}
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.UserStore.UpdateUser(ctx, u, h, v)
@@ -180,56 +195,56 @@ func newDownStore() *flakySessionStore {
 }
 
 func (s *flakySessionStore) CreateSession(ctx context.Context, sess *auth.Session) error {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.sessions.CreateSession(ctx, sess)
 }
 
 func (s *flakySessionStore) Session(ctx context.Context, id string) (*auth.Session, error) {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
 	return s.sessions.Session(ctx, id)
 }
 
 func (s *flakySessionStore) RotateSession(ctx context.Context, id, from, to string, at time.Time, userAgent, ip string) error {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.sessions.RotateSession(ctx, id, from, to, at, userAgent, ip)
 }
 
 func (s *flakySessionStore) UseGrace(ctx context.Context, id, previousJTI string, max int) error {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.sessions.UseGrace(ctx, id, previousJTI, max)
 }
 
 func (s *flakySessionStore) RevokeSession(ctx context.Context, id string, at time.Time) error {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.sessions.RevokeSession(ctx, id, at)
 }
 
 func (s *flakySessionStore) RevokeUserSessions(ctx context.Context, userID string, at time.Time) error {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return err
 	}
 	return s.sessions.RevokeUserSessions(ctx, userID, at)
 }
 
 func (s *flakySessionStore) UserSessions(ctx context.Context, userID string, now time.Time) ([]*auth.Session, error) {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
 	return s.sessions.UserSessions(ctx, userID, now)
 }
 
 func (s *flakySessionStore) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
-	if err := s.fail(); err != nil {
+	if err := s.fail(ctx); err != nil {
 		return 0, err
 	}
 	return s.sessions.DeleteSessions(ctx, before)

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 )
 
@@ -59,8 +60,9 @@ type Hooks struct {
 	// back from the same client within the grace window and was answered
 	// with the current child (see [WithRefreshGracePeriod]).
 	GraceRefresh func(ctx context.Context, e Event)
-	// ReuseDetected runs when a used refresh token came back after the
-	// grace window and its session was revoked: a sign of theft.
+	// ReuseDetected runs when a used refresh token came back and the grace
+	// window did not answer it (after the window, from another client, or
+	// once too often), and its session was revoked: a sign of theft.
 	ReuseDetected func(ctx context.Context, e Event)
 	// PasswordChanged runs after a password change.
 	PasswordChanged func(ctx context.Context, e Event)
@@ -111,12 +113,29 @@ func (a *Authenticator) report(ctx context.Context, level slog.Level, msg string
 			attrs = append(attrs, slog.String("ip", e.IP))
 		}
 		if e.Err != nil {
-			attrs = append(attrs, slog.String("reason", errorCode(e.Err)))
+			attrs = append(attrs, slog.String("reason", reasonOf(e.Err)))
 		}
 		l.LogAttrs(ctx, level, msg, attrs...)
 	}
 	if hook != nil {
 		hook(ctx, e)
+	}
+}
+
+// reasonOf names why an event failed, for logs: the sentinel it matches,
+// in words that do not depend on how HTTP answers it.
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, ErrUserDisabled):
+		return "user_disabled"
+	case errors.Is(err, ErrInvalidCredentials):
+		return "invalid_credentials"
+	case errors.Is(err, ErrThrottled):
+		return "throttled"
+	case errors.Is(err, ErrInvalidToken):
+		return "invalid_token"
+	default:
+		return "error"
 	}
 }
 

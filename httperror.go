@@ -177,7 +177,3 @@ func fieldErrors(err error) []FieldError {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	httpauth.WriteJSON(w, status, v)
 }
-
-// errorCode is the machine-readable code of err, as the "error" member of
-// a response would carry it; logs use it as the reason of a failure.
-func errorCode(err error) string { return problemFor(err).code }

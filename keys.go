@@ -177,15 +177,21 @@ func (a *Authenticator) setKeys() error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
+	if len(signer.Derive("gatehouse key check")) == 0 {
+		// Throttle keys, device tokens and log hashes are derived from
+		// the signing key: an empty derivation would make them forgeable.
+		return configErr(ErrInvalidKey, "auth: signing key %q yields no secret to derive keys from", signer.KID())
+	}
 	a.signer, a.keys, a.jwks = signer, set, jwks
 	return nil
 }
 
 // minSecretBits is the least estimated entropy an HMAC secret may have.
 // The estimate (see secretBits) is deliberately low for random text: 32
-// random bytes from `openssl rand -hex 32` score about 200 bits, 32 random
-// letters and digits about 140; a repeated word, a run of digits or the
-// alphabet score under 30.
+// random bytes from `openssl rand -hex 32` score about 180 bits, 32 random
+// letters and digits about 150; a repeated word (with or without a suffix),
+// a run of digits, the alphabet or a keyboard row score under 50. A long
+// English passphrase can still pass: it is not a good secret either.
 const minSecretBits = 80
 
 // generateHint tells the reader how to make a good secret.
@@ -212,24 +218,72 @@ func checkSecret(secret []byte) error {
 	return nil
 }
 
-// secretBits estimates the entropy of a secret in bits, from below: the
-// least of the Shannon entropy of its bytes, of the steps between
-// neighbouring bytes (which exposes runs such as "0123456789"), and, for a
-// secret that repeats itself, of one period.
+// secretBits estimates the entropy of a secret in bits, from below, the
+// way a guesser would attack it: a stretch that repeats an earlier one
+// (three bytes or more), or that runs along a well-known sequence (the
+// alphabet, the digits, hex digits, keyboard rows), costs 8 bits however
+// long it is; what remains is counted by the Shannon entropy of its bytes.
+// Only the first 512 bytes are read, which bounds the work.
 func secretBits(s []byte) float64 {
-	est := shannonBits(s)
-	steps := make([]byte, len(s)-1)
-	for i := 1; i < len(s); i++ {
-		steps[i-1] = s[i] - s[i-1]
+	s = s[:min(len(s), 512)]
+	var literals []byte
+	runs := 0
+	for i := 0; i < len(s); {
+		if n := repeatAt(s, i); n > 0 {
+			runs++
+			i += n
+			continue
+		}
+		j := i + 1
+		for j < len(s) && inSequence(s[j-1], s[j]) {
+			j++
+		}
+		literals = append(literals, s[i])
+		if j-i >= 3 {
+			runs++
+			i = j
+			continue
+		}
+		i++
 	}
-	est = min(est, shannonBits(steps)+8) // +8: the first byte
-	for p := 1; p <= len(s)/2; p++ {
-		if bytes.Equal(s[p:], s[:len(s)-p]) {
-			est = min(est, shannonBits(s[:p]))
-			break
+	return shannonBits(literals) + 8*float64(runs)
+}
+
+// repeatAt returns the length of the longest stretch of at least 3 bytes
+// (and at most 64) that starts at i and occurs earlier in s, or 0.
+func repeatAt(s []byte, i int) int {
+	for n := min(len(s)-i, 64); n >= 3; n-- {
+		if j := bytes.Index(s[:i+n-1], s[i:i+n]); j >= 0 && j < i {
+			return n
 		}
 	}
-	return est
+	return 0
+}
+
+// sequences are runs a person types instead of a secret.
+var sequences = [...]string{
+	"abcdefghijklmnopqrstuvwxyz", "0123456789abcdef", "01234567890",
+	"qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+}
+
+// inSequence reports whether a and b are neighbours, either way round and
+// ignoring case, in one of the sequences.
+func inSequence(a, b byte) bool {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	a, b = lower(a), lower(b)
+	for _, seq := range sequences {
+		for i := 0; i+1 < len(seq); i++ {
+			if (seq[i] == a && seq[i+1] == b) || (seq[i] == b && seq[i+1] == a) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shannonBits is the Shannon entropy of b's byte frequencies times its

@@ -101,13 +101,14 @@ func (a *Authenticator) authenticate(ctx context.Context, at *attempt, name, pas
 	if u.Disabled {
 		return u, ErrUserDisabled
 	}
-	if rehash {
-		a.rehash(ctx, u, password)
-	} else if _, cached := a.users.Get(u.ID); cached {
+	if _, cached := a.users.Get(u.ID); cached {
 		// The user was just read from the store: what this instance
 		// remembers may be older (disabled here, re-enabled elsewhere),
 		// and must not refuse the tokens this login issues.
 		a.remember(u, a.cfg.clock())
+	}
+	if rehash {
+		a.rehash(ctx, u, password)
 	}
 	return u, nil
 }

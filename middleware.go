@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,9 @@ func (a *Authenticator) middleware(next http.Handler, optional bool) http.Handle
 // logFailure logs errors that point at a fault on the server side; client
 // mistakes are not worth a log line.
 func (a *Authenticator) logFailure(r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the client went away: nothing failed on our side
+	}
 	if p := problemFor(err); p.status >= 500 && p.status != http.StatusNotImplemented {
 		a.failureLog().LogAttrs(r.Context(), slog.LevelError, "auth: request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),

@@ -85,9 +85,9 @@ func defaultConfig() config {
 // WithSecret sets an HMAC-SHA256 secret as the key that signs and verifies
 // tokens. It is shorthand for WithSigningKey([HS256Key]("", secret)): the key ID
 // is derived from the secret, so instances sharing the secret agree on it.
-// New fails with [ErrWeakSecret] if the secret is shorter than 32 bytes or a
-// well-known placeholder. Generate one with `openssl rand -hex 32`. The
-// slice is copied.
+// New fails with [ErrWeakSecret] if the secret is shorter than 32 bytes, a
+// well-known placeholder or too predictable (see [HS256Key]). Generate one
+// with `openssl rand -hex 32`. The slice is copied.
 func WithSecret(secret []byte) Option {
 	return WithSigningKey(HS256Key("", secret))
 }
@@ -138,8 +138,10 @@ func WithRefreshGracePeriod(d time.Duration) Option { return func(c *config) { c
 // enough for a few tabs of one browser refreshing at once. Only the client
 // that made the exchange (the same address and user agent, as the server
 // sees them) is answered; a replay from any other client, or one more than
-// n, counts as reuse and revokes the session. Defaults to 2; New rejects
-// less than 1.
+// n, counts as reuse and revokes the session. The handlers know the
+// client; when you call [Authenticator.Refresh] yourself, pass it with
+// [ContextWithClient], or there is no grace window at all. Defaults to 2;
+// New rejects less than 1.
 func WithRefreshGraceUses(n int) Option { return func(c *config) { c.graceUses = n } }
 
 // WithHooks sets functions called at moments in a user's life: after

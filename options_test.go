@@ -29,12 +29,20 @@ func TestMisconfigurationSpeaks(t *testing.T) {
 		{"short secret", []auth.Option{auth.WithSecret([]byte("too-short-secret"))}, auth.ErrWeakSecret,
 			"auth: signing secret is too short: got 16 bytes, need at least 32; generate one with `openssl rand -hex 32`"},
 		{"repeated word", []auth.Option{auth.WithSecret([]byte("passwordpasswordpasswordpassword"))}, auth.ErrWeakSecret,
-			"auth: signing secret is too predictable: about 22 bits of entropy, need at least 80"},
+			"auth: signing secret is too predictable: about 31 bits of entropy, need at least 80"},
 		{"run of digits", []auth.Option{auth.WithSecret([]byte("12345678901234567890123456789012"))}, auth.ErrWeakSecret,
 			"auth: signing secret is too predictable"},
 		{"the alphabet", []auth.Option{auth.WithSecret([]byte("abcdefghijklmnopqrstuvwxyz012345"))}, auth.ErrWeakSecret,
 			"auth: signing secret is too predictable"},
 		{"one character", []auth.Option{auth.WithSecret([]byte(strings.Repeat("a", 40)))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"repeated word and a suffix", []auth.Option{auth.WithSecret([]byte("passwordpasswordpasswordpassword1"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"repeated word with digits", []auth.Option{auth.WithSecret([]byte("Password123Password123Password123!"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"keyboard rows", []auth.Option{auth.WithSecret([]byte("qwertyuiopasdfghjklzxcvbnm123456"))}, auth.ErrWeakSecret,
+			"auth: signing secret is too predictable"},
+		{"hex digits twice", []auth.Option{auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only"))}, auth.ErrWeakSecret,
 			"auth: signing secret is too predictable"},
 		{"no key", nil, auth.ErrWeakSecret, "no signing key: use WithSecret or WithSigningKey"},
 		{"access TTL in nanoseconds", []auth.Option{auth.WithSecret(testSecret), auth.WithAccessTTL(30)}, auth.ErrInvalidConfig,
@@ -115,19 +123,12 @@ func TestFailuresReachDefaultLogger(t *testing.T) {
 	}
 }
 
-// blockingStore never answers UserByUsername until its context ends, like
-// a database behind a frozen connection.
-type blockingStore struct{ auth.UserStore }
-
-func (blockingStore) UserByUsername(ctx context.Context, _ string) (*auth.User, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
 // TestStoreTimeout: a store that stops answering costs a request the store
 // timeout, then a 503 with Retry-After, not as long as the store is silent.
 func TestStoreTimeout(t *testing.T) {
-	a, err := auth.New(blockingStore{memstore.New()}, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(),
+	fs := &flakyStore{UserStore: memstore.New()}
+	fs.setHang(true)
+	a, err := auth.New(fs, auth.WithSecret(testSecret), auth.WithInsecureFastHashingForTests(),
 		auth.WithStoreTimeout(20*time.Millisecond), auth.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)

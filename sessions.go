@@ -109,8 +109,14 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 // made the session's last rotation, as the server sees it (address and
 // user agent): only that client's concurrent or retried refreshes are
 // answered from the grace window.
+// A request that names no client (a direct call without ContextWithClient)
+// matches nobody: without a client to bind it to, the window would be open
+// to anyone.
 func (a *Authenticator) sameClient(ctx context.Context, s *Session) bool {
 	ci := clientOf(ctx)
+	if ci.ip == "" && ci.userAgent == "" {
+		return false
+	}
 	return ci.ip == s.RotatedIP && ci.userAgent == s.RotatedUserAgent
 }
 

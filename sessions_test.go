@@ -21,7 +21,7 @@ func TestRefreshRotation(t *testing.T) {
 	f := newFixture(t, auth.WithHooks(auth.Hooks{ReuseDetected: func(_ context.Context, e auth.Event) {
 		reused = append(reused, e.UserID+"/"+e.SessionID)
 	}}))
-	ctx := context.Background()
+	ctx := oneBrowser // the grace window answers only the client that rotated
 	u := f.register(t, "rosa", "password-1")
 	p0 := f.login(t, "rosa", "password-1")
 
@@ -107,6 +107,10 @@ func TestZeroGraceWindow(t *testing.T) {
 
 // concurrentRefresh exchanges one refresh token n times at once, spread over
 // the given Authenticators, and returns the refresh tokens of the successes.
+// oneBrowser is the context of one client's requests: the grace window
+// answers only the client that rotated a token.
+var oneBrowser = auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("198.51.100.1"), UserAgent: "Firefox/140"})
+
 func concurrentRefresh(t *testing.T, as []*auth.Authenticator, token string, n int) (children []string, failures int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -114,7 +118,7 @@ func concurrentRefresh(t *testing.T, as []*auth.Authenticator, token string, n i
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := as[i%len(as)].Refresh(context.Background(), token)
+			p, err := as[i%len(as)].Refresh(oneBrowser, token)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -590,6 +594,21 @@ func TestGraceWindowIsForTheSameClient(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no client named", func(t *testing.T) {
+		// A direct call without ContextWithClient: there is nobody to bind
+		// the window to, so a replay is reuse.
+		f, _, _ := setup(t)
+		p, err := f.a.Login(ctx, "gil", "password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.a.Refresh(ctx, p.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.a.Refresh(ctx, p.RefreshToken); !errors.Is(err, auth.ErrTokenReused) {
+			t.Fatalf("replay without a client = %v, want reuse", err)
+		}
+	})
 	t.Run("more than the window allows", func(t *testing.T) {
 		f, p, _ := setup(t)
 		if _, err := f.a.Refresh(browser, p.RefreshToken); err != nil {

@@ -198,7 +198,7 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 // an error wrapping [ErrInvalidToken] for a bad token or a deleted user,
 // [ErrUserDisabled] for a disabled user, and [ErrTokenInvalidated] for a
 // token issued before the user's last password change, disabling or
-// logout-all.
+// logout-all, or whose session was ended (logout, revocation, reuse).
 //
 // It is the check the middleware runs on every request, and it is fast for a
 // token seen before: see [WithTokenCacheSize] and [WithUserCacheTTL].

@@ -15,9 +15,10 @@ const maxUpdateAttempts = 5
 // [CanonicalUsername]); the password must be 8 to 128 characters and pass the
 // password policy ([WithPasswordPolicy]). It returns a [*ValidationError] for
 // bad input, an error wrapping [ErrUserExists] when the name is taken, and
-// [ErrBusy] when no hashing slot came free in time. The password is hashed
-// before the store is asked, so a taken name costs the same time as a free
-// one. Registration never takes the last free hashing slot (unless there
+// [ErrBusy] when no hashing slot came free in time. A taken name is found
+// before the password is hashed, so it costs no hash: the 409 says the
+// name is taken anyway, and flooding registration with taken names must
+// not keep the hashing slots busy. Registration never takes the last free hashing slot (unless there
 // is only one), which stays for logins. Register itself is not throttled;
 // the handler applies [WithRegisterLimit] per client address.
 func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
@@ -33,6 +34,12 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 	e.Username = name
 	if err := before(ctx, a.cfg.hooks.BeforeRegister, e); err != nil {
 		return nil, err
+	}
+	switch _, err := a.store.UserByUsername(ctx, name); {
+	case err == nil:
+		return nil, fmt.Errorf("auth: create user: %w", ErrUserExists)
+	case !errors.Is(err, ErrUserNotFound):
+		return nil, a.storeErr("look up user", err)
 	}
 	hash, err := a.hashForRegistration(ctx, password)
 	if err != nil {

@@ -126,7 +126,7 @@ func newInstance(t *testing.T, store auth.UserStore, prefix string, now func() t
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := auth.New(store, auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
+	a, err := auth.New(store, auth.WithSecret([]byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-test-only")),
 		auth.WithInsecureFastHashingForTests(), auth.WithClock(now), auth.WithLoginLimiters(perName, perAddr))
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestRedisDownFailsClosed(t *testing.T) {
 	if _, err := l.Check(context.Background(), "k"); err == nil {
 		t.Fatal("Check succeeded without Redis")
 	}
-	a, err := auth.New(memstore.New(), auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
+	a, err := auth.New(memstore.New(), auth.WithSecret([]byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-test-only")),
 		auth.WithInsecureFastHashingForTests(), auth.WithLoginLimiters(l, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestInstancesShareDeviceTokenBudgets(t *testing.T) {
 		t.Fatal(err)
 	}
 	newA := func() *auth.Authenticator {
-		a, err := auth.New(store, auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-test-only")),
+		a, err := auth.New(store, auth.WithSecret([]byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-test-only")),
 			auth.WithInsecureFastHashingForTests(), auth.WithClock(now), auth.WithDeviceTokenLimiter(device))
 		if err != nil {
 			t.Fatal(err)

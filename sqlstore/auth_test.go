@@ -156,7 +156,7 @@ func TestHTTPUnavailable(t *testing.T) {
 }
 
 // argon2Vector is an entry of testdata/argon2_vectors.json, made with
-// argon2-cffi as the origin app did.
+// argon2-cffi as the FastAPI app did.
 type argon2Vector struct {
 	Name     string `json:"name"`
 	Password string `json:"password_b64"`
@@ -185,7 +185,7 @@ func loadVectors(t *testing.T) map[string]argon2Vector {
 	return m
 }
 
-// originDDL is the origin FastAPI app's table as SQLModel creates it.
+// originDDL is a FastAPI app's table as SQLModel creates it.
 func originDDL(d sqlstore.Dialect) []string {
 	switch d {
 	case sqlstore.Postgres:
@@ -206,7 +206,7 @@ func originDDL(d sqlstore.Dialect) []string {
 		`CREATE UNIQUE INDEX ix_user_username ON "user" (username)`}
 }
 
-// importOrigin copies the origin app's users into store. It is the code
+// importOrigin copies a FastAPI app's users into store. It is the code
 // shown in the package documentation. Names that become equal once
 // canonicalized ("Bob" and "bob") cannot both be imported: they are
 // returned for a person to resolve.
@@ -251,7 +251,7 @@ func importOrigin(ctx context.Context, old *sql.DB, table string, store auth.Use
 	return skipped, rows.Err()
 }
 
-// TestImportFromOrigin brings users over from the origin app's table; they
+// TestImportFromOrigin brings users over from a FastAPI app's table; they
 // log in with their old passwords and keep their hashes, whose parameters
 // are the default ones.
 func TestImportFromOrigin(t *testing.T) {
@@ -305,7 +305,7 @@ func TestImportFromOrigin(t *testing.T) {
 			t.Errorf("skipped %q, want only row 4", skipped)
 		}
 
-		a := newAuth(t, store) // production password parameters, as the origin app used
+		a := newAuth(t, store) // production password parameters, as the FastAPI app used
 		for _, c := range []struct {
 			id, typed, vector string
 		}{
@@ -324,7 +324,7 @@ func TestImportFromOrigin(t *testing.T) {
 				t.Errorf("user %s: hash rewritten to %s, want it kept", c.id, u.PasswordHash)
 			}
 			wantCreated, _ := time.Parse("2006-01-02 15:04:05.999999", created)
-			if d == sqlstore.MySQL { // the origin's DATETIME kept whole seconds
+			if d == sqlstore.MySQL { // the FastAPI app's DATETIME kept whole seconds
 				wantCreated = wantCreated.Truncate(time.Second)
 			}
 			if !u.CreatedAt.Equal(wantCreated) {

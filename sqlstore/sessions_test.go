@@ -84,6 +84,10 @@ func login(t *testing.T, a *auth.Authenticator, name string) auth.TokenPair {
 // refreshAll exchanges one refresh token n times at once, alternating
 // between the Authenticators, and returns the refresh tokens of the
 // successes.
+// oneBrowser is the context of one client's requests: the grace window
+// answers only the client that rotated a token.
+var oneBrowser = auth.ContextWithClient(context.Background(), auth.Client{Addr: netip.MustParseAddr("198.51.100.1"), UserAgent: "Firefox/140"})
+
 func refreshAll(t *testing.T, as []*auth.Authenticator, token string, n int) (children []string, failures int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -93,7 +97,7 @@ func refreshAll(t *testing.T, as []*auth.Authenticator, token string, n int) (ch
 		go func() {
 			defer wg.Done()
 			<-start
-			p, err := as[i%len(as)].Refresh(context.Background(), token)
+			p, err := as[i%len(as)].Refresh(oneBrowser, token)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -175,7 +179,7 @@ func TestSessionConcurrentRefresh(t *testing.T) {
 // child), and replay after it (the whole family is revoked and reported).
 func TestSessionRotation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, tdb *testDB) {
-		ctx := context.Background()
+		ctx := oneBrowser // the grace window answers only the client that rotated
 		e := newSessionEnv(t, tdb)
 		var reused []string
 		var mu sync.Mutex

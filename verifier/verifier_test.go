@@ -21,7 +21,7 @@ import (
 	"github.com/gatehouse/auth/verifier"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
+var testSecret = []byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-test-only")
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	edPub := verifier.PEMKey("ed", readPEM(t, "ed25519.pub.pem"))

@@ -15,7 +15,7 @@ import (
 
 func TestRouter(t *testing.T) {
 	a, err := auth.New(memstore.New(),
-		auth.WithSecret([]byte("0123456789abcdef0123456789abcdef-example-test")),
+		auth.WithSecret([]byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-example-test")),
 		auth.WithInsecureFastHashingForTests())
 	if err != nil {
 		t.Fatal(err)

@@ -304,6 +304,11 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		return err
 	}
 	logger.Info("tokens", "issuer", iss, "audience", aud)
+	if c.issuer == "" && c.db != "memory" {
+		// Two deployments on the same port would accept each other's
+		// tokens if they also shared the secret.
+		logger.Warn("no -issuer set: the default names only this port; set -issuer to this deployment's public URL")
+	}
 	go pruneSessions(ctx, a, time.Hour, logger)
 	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
 }

@@ -24,7 +24,7 @@ func benchKeys(b *testing.B) []jose.Key {
 		return k
 	}
 	return []jose.Key{
-		must(jose.NewHMAC("hs", []byte("0123456789abcdef0123456789abcdef-bench"))),
+		must(jose.NewHMAC("hs", []byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-bench"))),
 		must(jose.NewEdDSAPrivate("ed", testutil.PrivateKey(b, "ed25519.pem").(ed25519.PrivateKey))),
 		must(jose.NewES256Private("ec", testutil.PrivateKey(b, "p256.pem").(*ecdsa.PrivateKey))),
 		must(jose.NewRS256Private("rs", testutil.PrivateKey(b, "rsa2048.pem").(*rsa.PrivateKey))),

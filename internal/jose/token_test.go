@@ -13,7 +13,7 @@ import (
 	"github.com/gatehouse/auth/internal/jose"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only")
+var testSecret = []byte("f3a91c07e5d24b68a0c7e19b3d52f8a6-test-only")
 
 // signRaw signs payload as it is, with HS256 computed here rather than by
 // the package, so that a test can put into a correctly signed token what
