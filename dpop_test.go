@@ -613,4 +613,3 @@ func TestDPoPReplayCacheDown(t *testing.T) {
 		t.Errorf("replay cache down: %d %s, want 503", res.status, res.body)
 	}
 }
-

@@ -11,7 +11,7 @@ import (
 
 // TestMigrateKeepsSessionsDPoP: a database at version 3 (sessions without
 // a DPoP binding) is brought to version 4 by Migrate; its sessions stay,
-// unbound (dpop_jkt ''), and rotate as before, and new sessions keep their
+// unbound (dpop_jkt ”), and rotate as before, and new sessions keep their
 // binding.
 func TestMigrateKeepsSessionsDPoP(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, tdb *testDB) {
