@@ -55,7 +55,7 @@ func TestDPoPInteropGoJose(t *testing.T) {
 			if err := json.Unmarshal(res.body, &p); err != nil {
 				t.Fatal(err)
 			}
-			jwk := gojose.JSONWebKey{Key: key.(crypto.Signer).Public()}
+			jwk := gojose.JSONWebKey{Key: key.Public()}
 			want, err := jwk.Thumbprint(crypto.SHA256)
 			if err != nil {
 				t.Fatal(err)

@@ -387,7 +387,11 @@ func TestDPoPHostileProofs(t *testing.T) {
 	}
 
 	private := jwkOf(t, key.Public())
-	private["d"] = base64.RawURLEncoding.EncodeToString(key.D.Bytes())
+	d, err := key.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	private["d"] = base64.RawURLEncoding.EncodeToString(d)
 	big := jwkOf(t, key.Public())
 	big["pad"] = strings.Repeat("A", 2000)
 	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
