@@ -158,7 +158,7 @@ func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
 // WithClaims adds application claims to every access token, such as roles
 // or a tenant. f runs at each login and refresh; an error from it fails
 // the login or refresh. Reserved claims ("sub", "exp", "iat", "nbf",
-// "jti", "iss", "aud", "type", "ver", "sid") cannot be set: trying is an
+// "jti", "iss", "aud", "type", "ver", "sid", "cnf") cannot be set: trying is an
 // error wrapping [ErrReservedClaim], not a silent drop. Handlers read the
 // claims with [ClaimsFromContext]. Defaults to none.
 func WithClaims(f func(ctx context.Context, u *User) (map[string]any, error)) Option {
