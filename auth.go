@@ -30,6 +30,8 @@ type Authenticator struct {
 	// user-cache TTL. nil when the store keeps no sessions or the TTL is 0.
 	ended *cache.Bounded[*sessionState]
 
+	dpop *dpopState // nil when DPoP is off
+
 	hashSlots *hashSlots
 	throttle  *loginThrottle
 	// kdf runs argon2id. It is a field so that tests can count derivations
@@ -73,6 +75,7 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 			a.ended = cache.New[*sessionState](userCacheSize)
 		}
 	}
+	a.dpop = a.newDPoP()
 	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
 	a.kdf = argon2id
 	if a.throttle, err = newLoginThrottle(&cfg, a.signer); err != nil {

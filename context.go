@@ -15,6 +15,7 @@ type authenticated struct {
 	user      User
 	sessionID string
 	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
+	jkt       string // the DPoP key the token is bound to, "" for a bearer token
 }
 
 // userContext is a request context that carries the authenticated user.

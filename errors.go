@@ -126,6 +126,35 @@ var (
 	// ErrInvalidConfig is matched by every error that [New] returns: an
 	// option out of range, a missing or weak key, a store that is nil.
 	ErrInvalidConfig = errors.New("auth: invalid configuration")
+
+	// ErrInvalidDPoPProof is matched by every refused DPoP proof (RFC
+	// 9449): malformed, not of an asymmetric algorithm, with a private or
+	// oversized key, a bad signature, for another method or URI, too old or
+	// from the future, replayed, without the access token's hash, or made
+	// with another key than the token's. Token endpoints answer it 400
+	// "invalid_dpop_proof", protected resources 401 with a DPoP challenge.
+	ErrInvalidDPoPProof = errors.New("auth: invalid DPoP proof")
+
+	// ErrUseDPoPNonce is returned when server nonces are on (see
+	// [WithDPoPNonces]) and a proof carries none, or a stale one. The
+	// answer, "use_dpop_nonce", carries the current nonce in a DPoP-Nonce
+	// header. It matches [ErrInvalidDPoPProof].
+	ErrUseDPoPNonce error = &kindError{kind: ErrInvalidDPoPProof, msg: "auth: DPoP proof lacks the server's current nonce"}
+
+	// ErrDPoPRequired is returned under [DPoPRequired] for a token request
+	// without a proof and a bearer token at a protected resource. It
+	// matches [ErrInvalidDPoPProof].
+	ErrDPoPRequired error = &kindError{kind: ErrInvalidDPoPProof, msg: "auth: a DPoP proof is required"}
+
+	// ErrDPoPBoundToken is returned for a DPoP-bound access token sent in
+	// the Bearer scheme, without its proof. It matches [ErrInvalidToken].
+	ErrDPoPBoundToken error = &kindError{kind: ErrInvalidToken, msg: "auth: DPoP-bound token used as a bearer token"}
+
+	// ErrDPoPKeyMismatch is returned by Refresh for a session bound to a
+	// DPoP key when the request's proof is missing or of another key. With
+	// a session store it is joined with [ErrTokenReused]: the session is
+	// revoked. It matches [ErrInvalidToken].
+	ErrDPoPKeyMismatch error = &kindError{kind: ErrInvalidToken, msg: "auth: refresh without a proof of the session's DPoP key"}
 )
 
 // isTransient reports whether err means "not now" rather than "no": the

@@ -187,12 +187,20 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		if err := f.require("username", "password"); err != nil {
 			return grantError{err}
 		}
-		pair, err = h.a.Login(h.deviceContext(r, f), f["username"], f["password"])
+		ctx, perr := h.a.dpopContext(r)
+		if perr != nil {
+			return grantError{perr}
+		}
+		pair, err = h.a.Login(h.deviceContext(r.WithContext(ctx), f), f["username"], f["password"])
 	case "refresh_token":
 		if err := f.require("refresh_token"); err != nil {
 			return grantError{err}
 		}
-		pair, err = h.a.Refresh(r.Context(), f["refresh_token"])
+		ctx, perr := h.a.dpopContext(r)
+		if perr != nil {
+			return grantError{perr}
+		}
+		pair, err = h.a.Refresh(ctx, f["refresh_token"])
 	default:
 		return grantError{errUnsupportedGrant}
 	}
@@ -227,7 +235,11 @@ func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return grantError{err}
 	}
-	pair, err := h.a.Refresh(r.Context(), tok)
+	ctx, err := h.a.dpopContext(r)
+	if err != nil {
+		return grantError{err}
+	}
+	pair, err := h.a.Refresh(ctx, tok)
 	if err != nil {
 		if h.cookie && problemFor(err).status == http.StatusUnauthorized {
 			h.clearRefreshCookie(w) // dead for good; a 503 keeps it
@@ -259,6 +271,7 @@ func (h *handler) writeTokens(w http.ResponseWriter, pair TokenPair) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
+	h.a.dpopNonce(w)
 	writeJSON(w, http.StatusOK, pair)
 }
 

@@ -56,7 +56,15 @@ type problem struct {
 	challenge string
 	// retryAfter is the Retry-After value in seconds, if any.
 	retryAfter int64
+	// dpopNonce is the DPoP-Nonce value, if any.
+	dpopNonce string
 }
+
+// Error codes of DPoP (RFC 9449 sections 5, 7.1 and 8).
+const (
+	codeInvalidDPoPProof = "invalid_dpop_proof"
+	codeUseDPoPNonce     = "use_dpop_nonce"
+)
 
 const (
 	challengeBearer       = httpauth.ChallengeBearer
@@ -75,7 +83,27 @@ func problemFor(err error) problem {
 	var tooLarge *http.MaxBytesError
 	var throttled *ThrottledError
 	var mount *mountError
+	var challenge *dpopChallenge
+	var nonce *dpopNonceError
 	switch {
+	case errors.As(err, &challenge) && !atTokenEndpoint:
+		p := problemFor(challenge.err)
+		if p.status == http.StatusUnauthorized {
+			p.challenge = dpopChallengeFor(challenge, p)
+		}
+		return p
+	case errors.As(err, &nonce):
+		status := http.StatusUnauthorized
+		if atTokenEndpoint {
+			status = http.StatusBadRequest
+		}
+		return problem{status: status, code: codeUseDPoPNonce, detail: "DPoP proof must carry the server's nonce", dpopNonce: nonce.nonce}
+	case errors.Is(err, ErrInvalidDPoPProof):
+		if atTokenEndpoint {
+			return problem{status: http.StatusBadRequest, code: codeInvalidDPoPProof, detail: "Invalid DPoP proof"}
+		}
+		return problem{status: http.StatusUnauthorized, code: codeInvalidDPoPProof, detail: "Invalid DPoP proof",
+			challenge: `DPoP error="` + codeInvalidDPoPProof + `"`}
 	case errors.As(err, &throttled):
 		detail := "Too many failed login attempts, retry later"
 		if throttled.Budget == "register" {
@@ -156,6 +184,9 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	p := problemFor(err)
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(p.retryAfter, 10))
+	}
+	if p.dpopNonce != "" {
+		w.Header().Set("DPoP-Nonce", p.dpopNonce)
 	}
 	var detail any = p.detail
 	if p.status == http.StatusUnprocessableEntity {

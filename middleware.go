@@ -87,6 +87,9 @@ func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, er
 // userContext returns the request's context with the user of its bearer
 // token.
 func (a *Authenticator) userContext(r *http.Request) (*userContext, error) {
+	if a.dpop != nil {
+		return a.dpopUserContext(r)
+	}
 	token, err := bearerToken(r)
 	if err != nil {
 		return nil, err

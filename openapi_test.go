@@ -131,9 +131,9 @@ func del(path string, header ...string) call {
 	return call{method: http.MethodDelete, path: path, header: header}
 }
 
-// bearerScheme is the test's AuthenticationFunc for both security schemes:
+// bearerScheme is the test's AuthenticationFunc for the security schemes:
 // the document's requirement holds when there is one Authorization header
-// with the Bearer scheme and a token. Whether the token is good is the
+// with the Bearer scheme (the DPoP scheme for DPoP) and a token. Whether the token is good is the
 // handler's business, and shows in the response.
 func bearerScheme(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	vals := in.RequestValidationInput.Request.Header.Values("Authorization")
@@ -141,7 +141,11 @@ func bearerScheme(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		return in.NewError(errors.New("want one Authorization header"))
 	}
 	scheme, token, _ := strings.Cut(vals[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	want := "Bearer"
+	if in.SecuritySchemeName == "DPoP" {
+		want = "DPoP"
+	}
+	if !strings.EqualFold(scheme, want) || strings.TrimSpace(token) == "" {
 		return in.NewError(errors.New("not a bearer token"))
 	}
 	return nil
@@ -571,6 +575,8 @@ func TestOpenAPIContract(t *testing.T) {
 			ct.checkRouting(t, h, c, http.StatusNotFound)
 		}
 	})
+
+	t.Run("dpop", func(t *testing.T) { checkDPoPContract(t, ct, clock) })
 
 	ct.checkCoverage(t)
 }

@@ -53,6 +53,12 @@ type config struct {
 	passwordPolicy PasswordPolicy
 
 	budgets budgetConfig // device tokens and registration: see the end of this file
+	// DPoP (RFC 9449): see dpop.go.
+	dpopMode             DPoPMode
+	dpopExternal         string
+	dpopPast, dpopFuture time.Duration
+	dpopNonceEvery       time.Duration
+	dpopReplay           DPoPReplayCache
 }
 
 func defaultConfig() config {
@@ -78,7 +84,9 @@ func defaultConfig() config {
 
 		passwordPolicy: DefaultPasswordPolicy,
 
-		budgets: defaultBudgets(),
+		budgets:    defaultBudgets(),
+		dpopPast:   time.Minute,
+		dpopFuture: 5 * time.Second,
 	}
 }
 
@@ -154,7 +162,7 @@ func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
 // WithClaims adds application claims to every access token, such as roles
 // or a tenant. f runs at each login and refresh; an error from it fails
 // the login or refresh. Reserved claims ("sub", "exp", "iat", "nbf",
-// "jti", "iss", "aud", "type", "ver", "sid") cannot be set: trying is an
+// "jti", "iss", "aud", "type", "ver", "sid", "cnf") cannot be set: trying is an
 // error wrapping [ErrReservedClaim], not a silent drop. Handlers read the
 // claims with [ClaimsFromContext]. Defaults to none.
 func WithClaims(f func(ctx context.Context, u *User) (map[string]any, error)) Option {
@@ -352,6 +360,9 @@ func (c *config) validate() error {
 	case c.hashWait < 0:
 		return bad("hash wait is %v; it must not be negative", c.hashWait)
 	}
+	if err := c.validateDPoP(); err != nil {
+		return err
+	}
 	if err := c.trustedProxy.validate(); err != nil {
 		return err
 	}
@@ -506,3 +517,51 @@ func WithRegisterLimiter(l Limiter) Option {
 		c.budgets.registerLimiter, c.budgets.customRegister = l, true
 	}
 }
+
+// WithDPoP turns on sender-constrained tokens (DPoP, RFC 9449). A client
+// that sends a DPoP proof with its login gets an access token bound to the
+// proof's key ("cnf": {"jkt": ...}, "token_type": "DPoP"), and a session
+// that only a proof of the same key can refresh: a refresh without one, or
+// with another key, counts as reuse and revokes the session. A bound token
+// is accepted only in the DPoP scheme with a fresh proof, so a token copied
+// out of a log or a browser's storage is useless without the key.
+//
+// Under [DPoPAllowed] clients without proofs keep getting bearer tokens;
+// under [DPoPRequired] they are refused. Sessions bound while DPoP was on
+// stay bound if it is turned off, and can then no longer be refreshed.
+// See docs/dpop.md. Defaults to [DPoPOff].
+func WithDPoP(mode DPoPMode) Option { return func(c *config) { c.dpopMode = mode } }
+
+// WithDPoPExternalURL sets the scheme and host that clients address, such
+// as "https://api.example.com", for a server behind a reverse proxy or a
+// TLS-terminating load balancer (see also [WithTrustedProxy]): a proof's
+// "htu" is compared with this origin and the request's path. Without it the
+// origin is the request's own: https when the connection is TLS, and the
+// Host header. Defaults to none.
+func WithDPoPExternalURL(origin string) Option { return func(c *config) { c.dpopExternal = origin } }
+
+// WithDPoPProofWindow sets how old a DPoP proof's "iat" may be, and how far
+// ahead of the server's clock ([WithClock]) it may be. The replay cache
+// remembers each proof for past. Defaults to 60 seconds and 5 seconds; New
+// accepts 1 second to 5 minutes, and 0 to 60 seconds.
+func WithDPoPProofWindow(past, future time.Duration) Option {
+	return func(c *config) { c.dpopPast, c.dpopFuture = past, future }
+}
+
+// WithDPoPNonces turns on server nonces (RFC 9449 section 8): every proof
+// must carry a nonce the server gave out, within the last lifetime to twice
+// that, which limits proofs made in advance by a client whose key was
+// briefly in an attacker's hands. A proof without it is answered
+// "use_dpop_nonce" with the nonce in a DPoP-Nonce header, and the client
+// retries once (the dpop package does). Nonces are derived from the signing
+// key and need no storage: instances sharing the key accept each other's.
+// Defaults to 0, off; New accepts 1 second to 1 hour.
+func WithDPoPNonces(lifetime time.Duration) Option {
+	return func(c *config) { c.dpopNonceEvery = lifetime }
+}
+
+// WithDPoPReplayCache sets where the DPoP proofs already seen are
+// remembered. Defaults to memory, at most 100,000 proofs (the one closest
+// to expiring makes room), which is right for a single instance; several
+// instances must share one, such as redislimit.NewReplayCache.
+func WithDPoPReplayCache(c DPoPReplayCache) Option { return func(cfg *config) { cfg.dpopReplay = c } }

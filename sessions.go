@@ -16,8 +16,11 @@ import (
 // signed (nil otherwise).
 func (a *Authenticator) newSession(ctx context.Context, u *User) (refreshGrant, *Session) {
 	now := a.now()
+	jkt := dpopThumbprint(ctx)
 	if a.sessions == nil {
-		return a.statelessGrant(now), nil
+		g := a.statelessGrant(now)
+		g.bound, g.accessJKT = jkt, jkt
+		return g, nil
 	}
 	ci := clientOf(ctx)
 	s := &Session{
@@ -31,8 +34,9 @@ func (a *Authenticator) newSession(ctx context.Context, u *User) (refreshGrant, 
 		LastUsedAt:   now,
 		UserAgent:    ci.userAgent,
 		IP:           ci.ip,
+		DPoPJKT:      jkt,
 	}
-	return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: now, expires: s.ExpiresAt}, s
+	return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: now, expires: s.ExpiresAt, bound: jkt, accessJKT: jkt}, s
 }
 
 // maxRotateAttempts bounds the re-reads after losing a rotation race; each
@@ -68,6 +72,11 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 		if !a.live(s, u, now) {
 			return refreshGrant{}, ErrTokenInvalidated
 		}
+		if err := checkBinding(s.DPoPJKT, dpopThumbprint(ctx)); err != nil {
+			// The refresh token left the client that holds the key.
+			a.reuseDetected(ctx, s, u)
+			return refreshGrant{}, joinErr(ErrTokenReused, err)
+		}
 		switch {
 		case c.ID == s.CurrentJTI:
 			child := uuid.NewString()
@@ -82,7 +91,7 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 			if err != nil {
 				return refreshGrant{}, a.storeErr("rotate session", err)
 			}
-			return refreshGrant{session: s.ID, jti: child, issuedAt: now, expires: s.ExpiresAt}, nil
+			return refreshGrant{session: s.ID, jti: child, issuedAt: now, expires: s.ExpiresAt, bound: s.DPoPJKT}, nil
 		case c.ID == s.PreviousJTI && a.cfg.refreshGrace > 0 && now.Sub(s.RotatedAt) <= a.cfg.refreshGrace && a.sameClient(ctx, s):
 			err := a.sessions.UseGrace(ctx, s.ID, c.ID, a.cfg.graceUses)
 			switch {
@@ -96,7 +105,7 @@ func (a *Authenticator) rotate(ctx context.Context, u *User, c *jose.Claims) (re
 			case err != nil:
 				return refreshGrant{}, a.storeErr("use grace window", err)
 			}
-			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt, grace: true}, nil
+			return refreshGrant{session: s.ID, jti: s.CurrentJTI, issuedAt: s.RotatedAt, expires: s.ExpiresAt, grace: true, bound: s.DPoPJKT}, nil
 		default:
 			a.reuseDetected(ctx, s, u)
 			return refreshGrant{}, ErrTokenReused

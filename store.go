@@ -114,6 +114,11 @@ type Session struct {
 	// GraceUses counts how many times PreviousJTI was answered from the
 	// grace window since the last rotation (see [SessionStore.UseGrace]).
 	GraceUses int
+	// DPoPJKT is the RFC 7638 thumbprint of the DPoP key the session is
+	// bound to (see [WithDPoP]), "" for an unbound session. It is set at
+	// CreateSession and never changes: every refresh of the session needs
+	// a proof made with that key. Stores keep it as given, up to 255 bytes.
+	DPoPJKT string
 }
 
 // SessionStore is an optional ability of a [UserStore], found by type

@@ -14,12 +14,15 @@ import (
 // TokenPair is what a successful login or refresh returns. Its JSON form is
 // the OAuth2 token response (RFC 6749 section 5.1).
 type TokenPair struct {
-	// AccessToken authenticates requests as "Authorization: Bearer <token>".
+	// AccessToken authenticates requests as "Authorization: Bearer <token>",
+	// or as "Authorization: DPoP <token>" with a proof when it is bound to
+	// a DPoP key (see [WithDPoP]).
 	AccessToken string `json:"access_token"`
 	// RefreshToken obtains a new pair from Refresh. It is left out of the
 	// JSON in cookie mode, where it travels in a cookie instead.
 	RefreshToken string `json:"refresh_token,omitempty"`
-	// TokenType is always "bearer".
+	// TokenType is "bearer", or "DPoP" for an access token bound to a
+	// DPoP key.
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
@@ -45,6 +48,10 @@ type refreshGrant struct {
 	// grace is set when the grant answers a replay of the previous token
 	// from the grace window rather than a rotation.
 	grace bool
+	// bound is the thumbprint of the DPoP key the refresh token (and its
+	// session) is bound to; accessJKT the one the access token is bound
+	// to, the key of the request's proof. "" for none.
+	bound, accessJKT string
 }
 
 // statelessGrant is the refresh grant when there is no session store.
@@ -79,18 +86,18 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 		}
 	}
 	now := a.now()
-	access, err := a.sign(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra)
+	access, err := a.signBound(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra, g.accessJKT)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.sign(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil)
+	refresh, err := a.signBound(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil, g.bound)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	return TokenPair{
 		AccessToken:    access,
 		RefreshToken:   refresh,
-		TokenType:      "bearer",
+		TokenType:      tokenType(g.accessJKT),
 		ExpiresIn:      int64(a.cfg.accessTTL / time.Second),
 		refreshExpires: g.expires,
 	}, nil
@@ -98,8 +105,17 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 
 // sign signs a token with the active key, whose ID goes in the header.
 func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any) (string, error) {
+	return a.signBound(u, typ, session, jti, iat, exp, extra, "")
+}
+
+// signBound is sign for a token bound to the DPoP key with thumbprint
+// jkt, or to none when jkt is "".
+func (a *Authenticator) signBound(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any, jkt string) (string, error) {
 	version := u.TokenVersion
 	c := &jose.Claims{Type: typ, Version: &version, Session: session, Extra: extra}
+	if jkt != "" {
+		c.Confirmation = &jose.Confirmation{JKT: jkt}
+	}
 	c.Issuer = a.cfg.issuer
 	c.Subject = u.ID
 	c.ExpiresAt = jose.NumericDate(exp)
@@ -142,6 +158,7 @@ type tokenEntry struct {
 	version   int64
 	expires   time.Time
 	claims    []byte // application claims as a JSON object; read-only
+	jkt       string // the DPoP key the token is bound to, "" for none
 }
 
 // cachedUser is a user as read from the store at fetched.
@@ -158,6 +175,11 @@ type cachedUser struct {
 //
 // When the store keeps sessions, each refresh token can be exchanged once:
 // see [SessionStore] and [WithRefreshGracePeriod] for rotation and reuse.
+//
+// A session bound to a DPoP key (see [WithDPoP]) is refreshed only with a
+// proof of that key on ctx ([ContextWithDPoPThumbprint]); otherwise the
+// error matches [ErrDPoPKeyMismatch] and, with sessions, [ErrTokenReused]:
+// the session is revoked.
 func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
 	c, err := a.parse(refreshToken, jose.TypeRefresh)
 	if err != nil {
@@ -179,7 +201,13 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 		if g, err = a.rotate(ctx, u, c); err != nil {
 			return TokenPair{}, err
 		}
+	} else {
+		if err := checkBinding(c.JKT(), dpopThumbprint(ctx)); err != nil {
+			return TokenPair{}, err
+		}
+		g.bound = c.JKT()
 	}
+	g.accessJKT = dpopThumbprint(ctx)
 	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
 		return TokenPair{}, err
@@ -224,13 +252,13 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 			}
 			return nil, err
 		}
-		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time, jkt: c.JKT()}
 		if a.cfg.claims != nil {
 			e.claims = appClaims(token)
 		}
 		a.tokens.Put(token, e)
 	}
-	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims}}
+	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims, jkt: e.jkt}}
 	cached, err := a.currentUser(ctx, e.userID, now, &uc.v.user)
 	if err == nil && cached && uc.v.user.TokenVersion < e.version {
 		// The token is newer than what this instance remembers: another

@@ -18,6 +18,9 @@
 //
 // The Authenticator fails closed: when Redis cannot be reached, logins are
 // answered 503 rather than let through unthrottled.
+//
+// The package also holds [ReplayCache], the DPoP replay cache that several
+// instances share (auth.WithDPoPReplayCache).
 package redislimit
 
 import (

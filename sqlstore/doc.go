@@ -152,7 +152,8 @@
 // GET_LOCK, and on SQLite a BEGIN IMMEDIATE transaction. Version 1 creates
 // the users table, version 2 the sessions table, and version 3 adds
 // rotated_user_agent, rotated_ip and grace_uses to it (” and 0 in existing
-// rows); a database an earlier release migrated is brought to the current
+// rows), and version 4 dpop_jkt, the DPoP key a session is bound to (” in
+// existing rows); a database an earlier release migrated is brought to the current
 // version by the next Migrate, its users and sessions untouched. Until
 // then, every call fails with an error wrapping [ErrNotMigrated]. Teams that manage their schema with goose
 // or golang-migrate can take the same statements from [Migrations] instead.

@@ -64,11 +64,14 @@ func derivedName(table, suffix string) string {
 //	sqlite/0002_create_sessions.down.sql    Dialect.String)
 //	sqlite/0003_add_session_grace.up.sql
 //	sqlite/0003_add_session_grace.down.sql
+//	sqlite/0004_add_session_dpop.up.sql
+//	sqlite/0004_add_session_dpop.down.sql
 //	postgres/...
 //	mysql/...
 //	goose/sqlite/0001_create_users.sql      goose layout, the same statements
 //	goose/sqlite/0002_create_sessions.sql   with goose's annotations
 //	goose/sqlite/0003_add_session_grace.sql
+//	goose/sqlite/0004_add_session_dpop.sql
 //	goose/postgres/...
 //	goose/mysql/...
 //

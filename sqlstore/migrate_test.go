@@ -282,8 +282,8 @@ func TestMigrateUpgrade(t *testing.T) {
 			versions = append(versions, v)
 		}
 		rows.Close()
-		if fmt.Sprint(versions) != "[1 2 3]" {
-			t.Errorf("applied versions %v, want [1 2 3]", versions)
+		if fmt.Sprint(versions) != "[1 2 3 4]" {
+			t.Errorf("applied versions %v, want [1 2 3 4]", versions)
 		}
 		for _, u := range users {
 			got, err := s.UserByID(ctx, u.ID)

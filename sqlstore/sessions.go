@@ -13,7 +13,7 @@ import (
 
 const sessionColumns = "id, user_id, token_version, current_jti, previous_jti," +
 	" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip," +
-	" rotated_user_agent, rotated_ip, grace_uses"
+	" rotated_user_agent, rotated_ip, grace_uses, dpop_jkt"
 
 // sessionQueries are the session statements for one table and dialect.
 type sessionQueries struct {
@@ -22,7 +22,7 @@ type sessionQueries struct {
 
 func newSessionQueries(d Dialect, t string) sessionQueries {
 	return sessionQueries{
-		insert: d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		insert: d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		byID:   d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
 		rotate: d.rebind("UPDATE " + t + " SET previous_jti = ?, current_jti = ?, rotated_at = ?, last_used_at = ?," +
 			" rotated_user_agent = ?, rotated_ip = ?, grace_uses = 0" +
@@ -47,7 +47,7 @@ func scanSession(r rowScanner) (*auth.Session, error) {
 	var s auth.Session
 	err := r.Scan(&s.ID, &s.UserID, &s.TokenVersion, &s.CurrentJTI, &s.PreviousJTI,
 		timeDest{&s.CreatedAt}, timeDest{&s.ExpiresAt}, timeDest{&s.RotatedAt}, timeDest{&s.LastUsedAt},
-		timeDest{&s.RevokedAt}, &s.UserAgent, &s.IP, &s.RotatedUserAgent, &s.RotatedIP, &s.GraceUses)
+		timeDest{&s.RevokedAt}, &s.UserAgent, &s.IP, &s.RotatedUserAgent, &s.RotatedIP, &s.GraceUses, &s.DPoPJKT)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,8 @@ func scanSession(r rowScanner) (*auth.Session, error) {
 // [SQLiteDSN] sets), or by its form when it is malformed.
 func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	const op = "create session"
-	if !storeid.WellFormed(sess.ID, storeid.MaxIDLen) || !storeid.WellFormed(sess.CurrentJTI, storeid.MaxIDLen) || !storeid.WellFormed(sess.PreviousJTI, storeid.MaxIDLen) {
+	if !storeid.WellFormed(sess.ID, storeid.MaxIDLen) || !storeid.WellFormed(sess.CurrentJTI, storeid.MaxIDLen) || !storeid.WellFormed(sess.PreviousJTI, storeid.MaxIDLen) ||
+		!storeid.WellFormed(sess.DPoPJKT, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, storeid.ErrMalformedID)
 	}
 	if !storeid.WellFormed(sess.UserID, storeid.MaxIDLen) {
@@ -71,7 +72,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	_, err := s.db.ExecContext(ctx, s.sq.insert, sess.ID, sess.UserID, sess.TokenVersion,
 		sess.CurrentJTI, sess.PreviousJTI, d.timeArg(sess.CreatedAt), d.timeArg(sess.ExpiresAt),
 		d.timeArg(sess.RotatedAt), d.timeArg(sess.LastUsedAt), d.nullTimeArg(sess.RevokedAt),
-		sess.UserAgent, sess.IP, sess.RotatedUserAgent, sess.RotatedIP, sess.GraceUses)
+		sess.UserAgent, sess.IP, sess.RotatedUserAgent, sess.RotatedIP, sess.GraceUses, sess.DPoPJKT)
 	switch {
 	case err == nil:
 		return nil

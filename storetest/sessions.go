@@ -32,6 +32,7 @@ func runSessions(t *testing.T, newStore func(t *testing.T) (auth.UserStore, auth
 		{"UserSessions", testUserSessions},
 		{"DeleteSessions", testDeleteSessions},
 		{"DeleteUserRemovesSessions", testDeleteUserRemovesSessions},
+		{"DPoPBinding", testSessionDPoPBinding},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +76,7 @@ func equalSession(t *testing.T, what string, got, want *auth.Session) {
 		!got.RotatedAt.Equal(want.RotatedAt) || !got.LastUsedAt.Equal(want.LastUsedAt) ||
 		!got.RevokedAt.Equal(want.RevokedAt) || got.UserAgent != want.UserAgent || got.IP != want.IP ||
 		got.RotatedUserAgent != want.RotatedUserAgent || got.RotatedIP != want.RotatedIP ||
-		got.GraceUses != want.GraceUses {
+		got.GraceUses != want.GraceUses || got.DPoPJKT != want.DPoPJKT {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, *got, *want)
 	}
 }

@@ -29,7 +29,26 @@ var (
 	// cannot be used safely (wrong curve, RSA under 2048 bits, empty or
 	// repeated key ID, private material) or a malformed key set.
 	ErrInvalidKey = errors.New("verifier: invalid key")
+
+	// ErrInvalidDPoPProof is returned by the middleware, with [WithDPoP],
+	// for a request whose DPoP proof is missing, malformed, forged, for
+	// another method, URI or token, too old or from the future, replayed,
+	// or made with another key than the token is bound to. It answers 401
+	// with a DPoP challenge.
+	ErrInvalidDPoPProof = errors.New("verifier: invalid DPoP proof")
+
+	// ErrDPoPBoundToken is returned by the middleware for a DPoP-bound
+	// token sent as a bearer token, or sent at all without [WithDPoP]. It
+	// matches [ErrInvalidToken].
+	ErrDPoPBoundToken error = boundError{}
 )
+
+// boundError is ErrDPoPBoundToken: its own message, and a match for
+// ErrInvalidToken.
+type boundError struct{}
+
+func (boundError) Error() string        { return "verifier: DPoP-bound token without its proof" }
+func (boundError) Is(target error) bool { return target == ErrInvalidToken }
 
 // expiredError is ErrTokenExpired: its own one-line message, and a match
 // for ErrInvalidToken.

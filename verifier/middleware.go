@@ -29,21 +29,11 @@ func (v *Verifier) OptionalMiddleware(next http.Handler) http.Handler {
 
 func (v *Verifier) middleware(next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, err := httpauth.BearerToken(r)
-		switch {
-		case errors.Is(err, httpauth.ErrNoToken):
-			if optional && len(r.Header.Values("Authorization")) == 0 {
-				next.ServeHTTP(w, r)
-				return
-			}
-			err = ErrNoToken
-		case err != nil:
-			err = ErrInvalidToken
+		if optional && len(r.Header.Values("Authorization")) == 0 {
+			next.ServeHTTP(w, r)
+			return
 		}
-		var c *Claims
-		if err == nil {
-			c, err = v.Verify(r.Context(), token)
-		}
+		c, err := v.verifyRequest(r)
 		if err != nil {
 			v.cfg.errorHandler(w, r, err)
 			return
@@ -73,11 +63,23 @@ func ClaimsFromContext(ctx context.Context) (c *Claims, ok bool) {
 // error's own text is never written. It is the default for
 // [WithErrorHandler].
 func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
+	var dc *dpopChallenge
+	dpopErr := errors.As(err, &dc)
+	challenge := func(code, bearer string) string {
+		if dpopErr {
+			if c := dc.challenge(code); c != "" {
+				return c
+			}
+		}
+		return bearer
+	}
 	switch {
 	case errors.Is(err, ErrNoToken):
-		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidRequest, httpauth.DetailNotAuthenticated, httpauth.ChallengeBearer)
+		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidRequest, httpauth.DetailNotAuthenticated, challenge("", httpauth.ChallengeBearer))
+	case errors.Is(err, ErrInvalidDPoPProof):
+		httpauth.WriteError(w, http.StatusUnauthorized, "invalid_dpop_proof", "Invalid DPoP proof", challenge("invalid_dpop_proof", `DPoP error="invalid_dpop_proof"`))
 	case errors.Is(err, ErrInvalidToken):
-		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidToken, httpauth.DetailInvalidCredentials, httpauth.ChallengeInvalidToken)
+		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidToken, httpauth.DetailInvalidCredentials, challenge(httpauth.CodeInvalidToken, httpauth.ChallengeInvalidToken))
 	case errors.Is(err, ErrKeysUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		httpauth.WriteError(w, http.StatusServiceUnavailable, httpauth.CodeTemporarilyUnavailable, httpauth.DetailTemporarilyUnavailable, "")
 	default:

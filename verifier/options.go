@@ -21,6 +21,12 @@ type config struct {
 	refetchEvery time.Duration
 	logger       *slog.Logger
 	errorHandler func(http.ResponseWriter, *http.Request, error)
+
+	// DPoP: see dpop.go.
+	dpopMode             int // 0 off, 1 allowed, 2 required
+	dpopReplay           DPoPReplayCache
+	dpopExternal         string
+	dpopPast, dpopFuture time.Duration
 }
 
 func defaultConfig() config {
@@ -31,6 +37,8 @@ func defaultConfig() config {
 		refetchEvery: 30 * time.Second,
 		logger:       slog.New(slog.DiscardHandler),
 		errorHandler: WriteError,
+		dpopPast:     time.Minute,
+		dpopFuture:   5 * time.Second,
 	}
 }
 

@@ -19,6 +19,7 @@ type Verifier struct {
 	cfg    config
 	parser *jose.Parser
 	keys   keySource
+	dpop   *dpopState // nil without WithDPoP
 }
 
 // keySource finds the key a token names: a static set or the JWKS cache.
@@ -45,6 +46,11 @@ type Claims struct {
 	IssuedAt time.Time
 	// ExpiresAt is "exp".
 	ExpiresAt time.Time
+	// DPoPThumbprint is the RFC 7638 thumbprint of the DPoP key the token
+	// is bound to ("cnf": {"jkt": ...}), "" for a bearer token. A caller of
+	// [Verifier.Verify] must refuse a bound token unless the request came
+	// with a valid proof of that key; the middleware does so.
+	DPoPThumbprint string
 }
 
 // New returns a Verifier. A key source is required: [WithJWKSURL] or
@@ -85,6 +91,7 @@ func New(opts ...Option) (*Verifier, error) {
 		Leeway:     cfg.leeway,
 		Clock:      cfg.clock,
 	})
+	v.dpop = newDPoP(&v.cfg)
 	return v, nil
 }
 
@@ -106,6 +113,9 @@ func (c *config) validate() error {
 		return errors.New("verifier: logger is nil")
 	case c.errorHandler == nil:
 		return errors.New("verifier: error handler is nil")
+	}
+	if err := c.validateDPoP(); err != nil {
+		return err
 	}
 	if c.jwksURL != "" {
 		return checkURL(c.jwksURL)
@@ -158,12 +168,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, err
 	}
 	out := &Claims{
-		Subject:      c.Subject,
-		TokenVersion: *c.Version,
-		ID:           c.ID,
-		Issuer:       c.Issuer,
-		Audience:     append([]string(nil), c.Audience...),
-		ExpiresAt:    c.ExpiresAt.Time,
+		Subject:        c.Subject,
+		TokenVersion:   *c.Version,
+		ID:             c.ID,
+		Issuer:         c.Issuer,
+		Audience:       append([]string(nil), c.Audience...),
+		ExpiresAt:      c.ExpiresAt.Time,
+		DPoPThumbprint: c.JKT(),
 	}
 	if c.IssuedAt != nil {
 		out.IssuedAt = c.IssuedAt.Time

@@ -14,7 +14,9 @@
 // else in -secret-file (./gatehouse.secret by default). Tokens carry an
 // issuer and audience (-issuer, -audience; by default http://localhost:PORT),
 // so that deployments sharing a secret do not accept each other's tokens.
-// -max-conns caps the connections served at once. "server -h" says more.
+// -max-conns caps the connections served at once. -dpop off|allowed|required
+// (default allowed) binds tokens to a key the client holds (DPoP), and
+// -dpop-nonce makes proofs carry a server nonce. "server -h" says more.
 package main
 
 import (
@@ -82,6 +84,8 @@ type config struct {
 	maxConns   int
 	accessTTL  time.Duration
 	refreshTTL time.Duration
+	dpop       auth.DPoPMode
+	dpopNonce  bool
 	args       []string // what follows the flags: a subcommand
 }
 
@@ -122,6 +126,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 (default http://localhost:PORT, or http://HOST:PORT when -addr names a host)`)
 	fl.StringVar(&c.audience, "audience", "", `the tokens' "aud" claim, required on verification (default: the issuer)`)
 	fl.IntVar(&c.maxConns, "max-conns", 1024, "most client connections served at once; more wait to be accepted.\nEach is an open file: raise ulimit -n (nofile) above it, see examples/README.md")
+	dpopMode := fl.String("dpop", "allowed", "DPoP (sender-constrained tokens, docs/dpop.md): off, allowed (bind the tokens of clients that send proofs) or required")
+	fl.BoolVar(&c.dpopNonce, "dpop-nonce", false, "require DPoP proofs to carry a server nonce (DPoP-Nonce), renewed every 5 minutes")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, usageText)
 		fl.SetOutput(w)
@@ -137,10 +143,13 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		return nil, errFlags
 	}
 	c.args = fl.Args()
+	var err error
+	if c.dpop, err = auth.ParseDPoPMode(*dpopMode); err != nil {
+		return nil, fmt.Errorf("-dpop must be off, allowed or required, got %q", *dpopMode)
+	}
 	if c.maxConns < 1 {
 		return nil, fmt.Errorf("-max-conns must be at least 1, got %d", c.maxConns)
 	}
-	var err error
 	if c.accessTTL, err = envDuration(getenv, "JWT_ACCESS_EXP_MINUTES", time.Minute, 30); err != nil {
 		return nil, err
 	}
@@ -282,6 +291,10 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 			auth.WithRefreshTTL(c.refreshTTL),
 			auth.WithLogger(logger),
 			auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
+			auth.WithDPoP(c.dpop),
+		}
+		if c.dpopNonce {
+			opts = append(opts, auth.WithDPoPNonces(5*time.Minute))
 		}
 		return auth.New(store, append(opts, extra...)...)
 	}

@@ -59,27 +59,39 @@ const (
 // scheme is matched case-insensitively (RFC 7235); the query string is never
 // consulted.
 func BearerToken(r *http.Request) (string, error) {
+	token, dpop, err := AccessToken(r)
+	if dpop {
+		return "", ErrNoToken
+	}
+	return token, err
+}
+
+// AccessToken is [BearerToken] that also takes the DPoP scheme (RFC 9449
+// section 7.1): dpop reports which scheme the token came in, also with
+// ErrBadToken for a malformed token.
+func AccessToken(r *http.Request) (token string, dpop bool, err error) {
 	vals := r.Header.Values("Authorization")
 	switch len(vals) {
 	case 0:
-		return "", ErrNoToken
+		return "", false, ErrNoToken
 	case 1:
 	default:
-		return "", ErrBadToken
+		return "", false, ErrBadToken
 	}
 	v := vals[0]
 	if len(v) > len("Bearer ")+jose.MaxTokenLength {
-		return "", ErrBadToken
+		return "", false, ErrBadToken
 	}
 	scheme, token, _ := strings.Cut(v, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", ErrNoToken
+	dpop = strings.EqualFold(scheme, "DPoP")
+	if !dpop && !strings.EqualFold(scheme, "Bearer") {
+		return "", false, ErrNoToken
 	}
 	token = strings.Trim(token, " ")
 	if token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
-		return "", ErrBadToken
+		return "", dpop, ErrBadToken
 	}
-	return token, nil
+	return token, dpop, nil
 }
 
 // WriteError writes the JSON error body {"detail": ..., "error": code} with

@@ -13,7 +13,7 @@ import (
 // application claim may not use any of them, in any case: see
 // [IsReservedClaim].
 func ReservedClaims() []string {
-	return []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "type", "ver", "sid"}
+	return []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "type", "ver", "sid", "cnf"}
 }
 
 // reservedIndex returns the index of name in [ReservedClaims], matched
@@ -41,6 +41,8 @@ func reservedIndex[T string | []byte](name T) int {
 		return 8
 	case "sid":
 		return 9
+	case "cnf":
+		return 10
 	}
 	return -1
 }

@@ -38,9 +38,26 @@ type Claims struct {
 	// Session is the session (token family) ID, when the issuer keeps
 	// sessions.
 	Session string `json:"sid,omitempty"`
+	// Confirmation binds the token to a key (RFC 7800, RFC 9449 section
+	// 6): nil for a bearer token.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
 	// Extra holds application claims, written after the others. Parse
 	// leaves it empty.
 	Extra map[string]any `json:"-"`
+}
+
+// Confirmation is the "cnf" claim of a DPoP-bound token.
+type Confirmation struct {
+	// JKT is the RFC 7638 thumbprint of the key the token is bound to.
+	JKT string `json:"jkt"`
+}
+
+// JKT returns the thumbprint the token is bound to, "" for a bearer token.
+func (c *Claims) JKT() string {
+	if c.Confirmation == nil {
+		return ""
+	}
+	return c.Confirmation.JKT
 }
 
 // MarshalJSON writes the registered and Gatehouse claims, then Extra, in

@@ -1,0 +1,1 @@
+ALTER TABLE gatehouse_sessions DROP COLUMN dpop_jkt;

@@ -1,0 +1,2 @@
+ALTER TABLE gatehouse_sessions
+    DROP COLUMN IF EXISTS dpop_jkt;
