@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // userKey is the context key for the authenticated user. Unexported, so only
@@ -15,6 +16,8 @@ type authenticated struct {
 	user      User
 	sessionID string
 	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
+	amr       []string // shared and read-only: AuthenticationFromContext copies it
+	authTime  time.Time
 }
 
 // userContext is a request context that carries the authenticated user.

@@ -45,6 +45,10 @@ type refreshGrant struct {
 	// grace is set when the grant answers a replay of the previous token
 	// from the grace window rather than a rotation.
 	grace bool
+	// amr and authTime describe the login (RFC 8176, OpenID Connect):
+	// both tokens carry them, and a refresh passes them on.
+	amr      []string
+	authTime time.Time
 }
 
 // statelessGrant is the refresh grant when there is no session store.
@@ -79,11 +83,11 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 		}
 	}
 	now := a.now()
-	access, err := a.sign(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra)
+	access, err := a.sign(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra, &g)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.sign(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil)
+	refresh, err := a.sign(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil, &g)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -97,9 +101,12 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 }
 
 // sign signs a token with the active key, whose ID goes in the header.
-func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any) (string, error) {
+func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any, g *refreshGrant) (string, error) {
 	version := u.TokenVersion
-	c := &jose.Claims{Type: typ, Version: &version, Session: session, Extra: extra}
+	c := &jose.Claims{Type: typ, Version: &version, Session: session, Extra: extra, AMR: g.amr}
+	if !g.authTime.IsZero() {
+		c.AuthTime = jose.NumericDate(g.authTime)
+	}
 	c.Issuer = a.cfg.issuer
 	c.Subject = u.ID
 	c.ExpiresAt = jose.NumericDate(exp)
@@ -142,6 +149,8 @@ type tokenEntry struct {
 	version   int64
 	expires   time.Time
 	claims    []byte // application claims as a JSON object; read-only
+	amr       []string
+	authTime  time.Time
 }
 
 // cachedUser is a user as read from the store at fetched.
@@ -179,6 +188,10 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 		if g, err = a.rotate(ctx, u, c); err != nil {
 			return TokenPair{}, err
 		}
+	}
+	g.amr = c.AMR
+	if c.AuthTime != nil {
+		g.authTime = c.AuthTime.Time
 	}
 	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
@@ -224,13 +237,16 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 			}
 			return nil, err
 		}
-		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time}
+		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time, amr: c.AMR}
+		if c.AuthTime != nil {
+			e.authTime = c.AuthTime.Time
+		}
 		if a.cfg.claims != nil {
 			e.claims = appClaims(token)
 		}
 		a.tokens.Put(token, e)
 	}
-	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims}}
+	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims, amr: e.amr, authTime: e.authTime}}
 	cached, err := a.currentUser(ctx, e.userID, now, &uc.v.user)
 	if err == nil && cached && uc.v.user.TokenVersion < e.version {
 		// The token is newer than what this instance remembers: another

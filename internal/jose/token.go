@@ -38,6 +38,12 @@ type Claims struct {
 	// Session is the session (token family) ID, when the issuer keeps
 	// sessions.
 	Session string `json:"sid,omitempty"`
+	// AMR lists the authentication methods of the login (RFC 8176), such
+	// as "pwd", "otp", "hwk", "swk" and "mfa".
+	AMR []string `json:"amr,omitempty"`
+	// AuthTime is when the user last authenticated (OpenID Connect Core
+	// section 2): the login, not a refresh.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 	// Extra holds application claims, written after the others. Parse
 	// leaves it empty.
 	Extra map[string]any `json:"-"`
