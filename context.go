@@ -15,7 +15,7 @@ type userKey struct{}
 type authenticated struct {
 	user      User
 	sessionID string
-	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
+	claims    []byte   // JSON object, shared and read-only: ClaimsFromContext decodes a copy
 	amr       []string // shared and read-only: AuthenticationFromContext copies it
 	authTime  time.Time
 }
