@@ -572,6 +572,8 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("mfa", func(t *testing.T) { checkMFAContract(t, ct) })
+
 	ct.checkCoverage(t)
 }
 
