@@ -40,6 +40,7 @@ type Authenticator struct {
 	creds        CredentialStore // nil when the store keeps no credentials
 	box          *secretBox
 	mfa          *mfaThrottle
+	stateKey     []byte // signs plug-ins' state tokens
 	pluginRoutes []Route
 }
 

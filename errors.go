@@ -154,6 +154,14 @@ var (
 	// TOTP is on already.
 	ErrCredentialExists = errors.New("auth: credential already exists")
 
+	// ErrInvalidPasskey is returned when a passkey ceremony does not check
+	// out: a bad signature, origin, RP ID, challenge or user handle, a
+	// sign counter that went back (a cloned authenticator), or a spent or
+	// expired ceremony. It matches [ErrInvalidCode], so that it counts
+	// against the second-factor budgets. The handlers answer 401
+	// "invalid_passkey".
+	ErrInvalidPasskey error = &kindError{kind: ErrInvalidCode, msg: "auth: passkey not accepted"}
+
 	// ErrMFAUnsupported is returned by the second-factor operations when
 	// the store does not implement [CredentialStore]. The handlers answer
 	// 501.

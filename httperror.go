@@ -98,6 +98,8 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusForbidden, code: "mfa_required", detail: detailMFARequired}
 	case errors.Is(err, ErrReauthenticationRequired):
 		return problem{status: http.StatusForbidden, code: "reauthentication_required", detail: "Recent authentication required, please log in again"}
+	case errors.Is(err, ErrInvalidPasskey):
+		return problem{status: http.StatusUnauthorized, code: "invalid_passkey", detail: "Passkey not accepted", challenge: challengeBearer}
 	case errors.Is(err, ErrInvalidCode):
 		return problem{status: http.StatusUnauthorized, code: "invalid_code", detail: "Invalid code", challenge: challengeBearer}
 	case errors.Is(err, ErrCredentialNotFound):

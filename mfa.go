@@ -159,6 +159,7 @@ func (a *Authenticator) setupMFA(store UserStore) error {
 	if a.mfa, err = newMFAThrottle(&a.cfg, a.throttle.keys, a.signer.Derive("gatehouse mfa tokens"), a.throttle.logger); err != nil {
 		return err
 	}
+	a.stateKey = a.signer.Derive("gatehouse plug-in state")
 	return a.installPlugins()
 }
 
@@ -344,4 +345,16 @@ func (a *Authenticator) PruneNonces(ctx context.Context) (int, error) {
 		return 0, a.storeErr("delete nonces", err)
 	}
 	return n, nil
+}
+
+// MFATokenUser returns the ID of the user an mfa_token was issued to,
+// without spending it, for a plug-in that must prepare the second factor
+// (such as a passkey ceremony for that user's passkeys). It returns an
+// error wrapping [ErrInvalidToken] for a forged or expired token.
+func (a *Authenticator) MFATokenUser(mfaToken string) (string, error) {
+	c, err := a.mfa.parse(mfaToken, a.cfg.clock())
+	if err != nil {
+		return "", err
+	}
+	return c.Subject, nil
 }

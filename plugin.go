@@ -1,8 +1,19 @@
 package auth
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 // Plugin adds a feature with endpoints of its own to an Authenticator,
@@ -145,4 +156,112 @@ func (h *handler) pluginServe(rt Route) func(http.ResponseWriter, *http.Request)
 		h.writeTokens(w, pair)
 		return nil
 	}
+}
+
+// maxStateTTL bounds how long a plug-in's state token may live.
+const maxStateTTL = 10 * time.Minute
+
+// stateClaims is the payload of a state token.
+type stateClaims struct {
+	Purpose string `json:"p"`
+	ID      string `json:"jti"`
+	Expires int64  `json:"exp"`
+	Data    []byte `json:"d"`
+}
+
+const statePrefix = "s1."
+
+// IssueState returns a signed token that carries payload for purpose,
+// valid for ttl (at most 10 minutes), for a plug-in to keep the state of a
+// ceremony (such as a WebAuthn challenge) on the client rather than on
+// one instance. The payload is signed, not encrypted: keep secrets out of
+// it. Redeem it with [Authenticator.RedeemState].
+func (a *Authenticator) IssueState(purpose string, payload []byte, ttl time.Duration) (string, error) {
+	if ttl <= 0 || ttl > maxStateTTL {
+		return "", fmt.Errorf("auth: state TTL %v: want up to %v", ttl, maxStateTTL)
+	}
+	body, err := json.Marshal(stateClaims{Purpose: purpose, ID: uuid.NewString(), Expires: a.cfg.clock().Add(ttl).Unix(), Data: payload})
+	if err != nil {
+		return "", fmt.Errorf("auth: state: %w", err)
+	}
+	p := statePrefix + base64.RawURLEncoding.EncodeToString(body)
+	return p + "." + base64.RawURLEncoding.EncodeToString(a.stateMAC(p)), nil
+}
+
+func (a *Authenticator) stateMAC(p string) []byte {
+	m := hmac.New(sha256.New, a.stateKey)
+	m.Write([]byte(p))
+	return m.Sum(nil)
+}
+
+// RedeemState checks a token from [Authenticator.IssueState] for the same
+// purpose and spends it: it works once, across instances that share the
+// [CredentialStore]. It returns an error wrapping [ErrInvalidToken] for a
+// forged token or one of another purpose, [ErrTokenExpired] for an expired
+// one, [ErrTokenInvalidated] for a spent one, and [ErrMFAUnsupported]
+// without a CredentialStore.
+func (a *Authenticator) RedeemState(ctx context.Context, purpose, token string) ([]byte, error) {
+	cs, err := a.credentials()
+	if err != nil {
+		return nil, err
+	}
+	if len(token) > 64<<10 || !strings.HasPrefix(token, statePrefix) {
+		return nil, ErrInvalidToken
+	}
+	i := strings.LastIndexByte(token, '.')
+	if i <= len(statePrefix) {
+		return nil, ErrInvalidToken
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	if err != nil || !hmac.Equal(sig, a.stateMAC(token[:i])) {
+		return nil, ErrInvalidToken
+	}
+	body, err := base64.RawURLEncoding.DecodeString(token[len(statePrefix):i])
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	var c stateClaims
+	if json.Unmarshal(body, &c) != nil || c.Purpose != purpose || c.ID == "" {
+		return nil, ErrInvalidToken
+	}
+	if !a.cfg.clock().Before(time.Unix(c.Expires, 0)) {
+		return nil, ErrTokenExpired
+	}
+	switch err := cs.UseNonce(ctx, c.ID, time.Unix(c.Expires, 0).UTC()); {
+	case errors.Is(err, ErrConflict):
+		return nil, ErrTokenInvalidated
+	case err != nil:
+		return nil, a.storeErr("spend state", err)
+	}
+	return c.Data, nil
+}
+
+// ReadJSON decodes a request's JSON body into v under the rules of the
+// built-in endpoints, for plug-ins: Content-Type application/json, the
+// same size limit, exactly one JSON value. Its errors answer 415, 413 and
+// 422 as theirs do.
+func ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if mediaType(r) != "application/json" {
+		return errUnsupportedMedia
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			return err
+		case errors.As(err, &typeErr):
+			return &ValidationError{Problems: []FieldError{{Loc: []string{"body", typeErr.Field}, Msg: "Input has the wrong type", Type: "type_error"}}}
+		}
+		return errMalformedJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return errMalformedJSON
+	}
+	return nil
 }
