@@ -37,6 +37,13 @@ type Authenticator struct {
 	// kdf runs argon2id. It is a field so that tests can count derivations
 	// (export_test.go); it is never changed after New.
 	kdf kdf
+
+	// Second factors and passkeys (issue 14).
+	creds        CredentialStore // nil when the store keeps no credentials
+	box          *secretBox
+	mfa          *mfaThrottle
+	stateKey     []byte // signs plug-ins' state tokens
+	pluginRoutes []Route
 }
 
 // New returns an Authenticator that keeps users in store. A signing key is
@@ -79,6 +86,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
 	a.kdf = argon2id
 	if a.throttle, err = newLoginThrottle(&cfg, a.signer); err != nil {
+		return nil, err
+	}
+	if err := a.setupMFA(store); err != nil {
 		return nil, err
 	}
 	return a, nil

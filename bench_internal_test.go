@@ -24,7 +24,7 @@ func BenchmarkSignAccessToken(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := a.sign(u, jose.TypeAccess, "", "jti", now, now.Add(time.Hour), nil); err != nil {
+		if _, err := a.sign(u, jose.TypeAccess, "", "jti", now, now.Add(time.Hour), nil, &refreshGrant{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -36,7 +36,7 @@ func BenchmarkParseAccessToken(b *testing.B) {
 	a := benchAuthenticator(b)
 	u := &User{ID: "01a21bf7-e29f-77dc-8c14-84a2ffdf2ab2", TokenVersion: 3}
 	now := time.Now()
-	tok, _ := a.sign(u, jose.TypeAccess, "", "jti", now, now.Add(time.Hour), nil)
+	tok, _ := a.sign(u, jose.TypeAccess, "", "jti", now, now.Add(time.Hour), nil, &refreshGrant{})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := a.parse(tok, jose.TypeAccess); err != nil {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // userKey is the context key for the authenticated user. Unexported, so only
@@ -14,8 +15,10 @@ type userKey struct{}
 type authenticated struct {
 	user      User
 	sessionID string
-	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
-	jkt       string // the DPoP key the token is bound to, "" for a bearer token
+	claims    []byte   // JSON object, shared and read-only: ClaimsFromContext decodes a copy
+	jkt       string   // the DPoP key the token is bound to, "" for a bearer token
+	amr       []string // shared and read-only: AuthenticationFromContext copies it
+	authTime  time.Time
 }
 
 // userContext is a request context that carries the authenticated user.

@@ -107,3 +107,82 @@ func (s timedSessions) UserSessions(ctx context.Context, userID string, now time
 func (s timedSessions) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
 	return s.SessionStore.DeleteSessions(ctx, before)
 }
+
+// timedCredentials is a CredentialStore whose calls end at the store
+// timeout.
+type timedCredentials struct {
+	CredentialStore
+	d time.Duration
+}
+
+func (s timedCredentials) UserTOTP(ctx context.Context, userID string) (*TOTP, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*TOTP, error) { return s.CredentialStore.UserTOTP(ctx, userID) })
+}
+
+func (s timedCredentials) SetTOTP(ctx context.Context, userID string, t *TOTP) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.SetTOTP(ctx, userID, t) })
+}
+
+func (s timedCredentials) ConfirmTOTP(ctx context.Context, userID string, secret []byte, step int64) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.ConfirmTOTP(ctx, userID, secret, step) })
+}
+
+func (s timedCredentials) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.UseTOTPStep(ctx, userID, step) })
+}
+
+func (s timedCredentials) DeleteTOTP(ctx context.Context, userID string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.DeleteTOTP(ctx, userID) })
+}
+
+func (s timedCredentials) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.SetRecoveryCodes(ctx, userID, hashes) })
+}
+
+func (s timedCredentials) RecoveryCodeCount(ctx context.Context, userID string) (int, error) {
+	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.CredentialStore.RecoveryCodeCount(ctx, userID) })
+}
+
+func (s timedCredentials) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.UseRecoveryCode(ctx, userID, hash) })
+}
+
+func (s timedCredentials) CreatePasskey(ctx context.Context, p *Passkey) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.CreatePasskey(ctx, p) })
+}
+
+func (s timedCredentials) UserPasskeys(ctx context.Context, userID string) ([]*Passkey, error) {
+	return within(ctx, s.d, func(ctx context.Context) ([]*Passkey, error) { return s.CredentialStore.UserPasskeys(ctx, userID) })
+}
+
+func (s timedCredentials) PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*Passkey, error) {
+		return s.CredentialStore.PasskeyByCredentialID(ctx, credentialID)
+	})
+}
+
+func (s timedCredentials) UpdatePasskeyUse(ctx context.Context, userID, id string, prevCount, signCount uint32, backupState bool, at time.Time) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error {
+		return s.CredentialStore.UpdatePasskeyUse(ctx, userID, id, prevCount, signCount, backupState, at)
+	})
+}
+
+func (s timedCredentials) RenamePasskey(ctx context.Context, userID, id, name string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.RenamePasskey(ctx, userID, id, name) })
+}
+
+func (s timedCredentials) DeletePasskey(ctx context.Context, userID, id string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.DeletePasskey(ctx, userID, id) })
+}
+
+func (s timedCredentials) DeleteUserCredentials(ctx context.Context, userID string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.DeleteUserCredentials(ctx, userID) })
+}
+
+func (s timedCredentials) UseNonce(ctx context.Context, id string, expires time.Time) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.UseNonce(ctx, id, expires) })
+}
+
+func (s timedCredentials) DeleteNonces(ctx context.Context, before time.Time) (int, error) {
+	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.CredentialStore.DeleteNonces(ctx, before) })
+}

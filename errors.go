@@ -155,6 +155,47 @@ var (
 	// a session store it is joined with [ErrTokenReused]: the session is
 	// revoked. It matches [ErrInvalidToken].
 	ErrDPoPKeyMismatch error = &kindError{kind: ErrInvalidToken, msg: "auth: refresh without a proof of the session's DPoP key"}
+	// Second factors and passkeys (issue 14).
+
+	// ErrMFARequired is matched by [*MFARequiredError], returned by Login
+	// when the password was right and the user has a second factor, and
+	// returned by [Authenticator.StepUp] and [RequireMFA] when a request
+	// must show one. The handlers answer 403 with the error code
+	// "mfa_required".
+	ErrMFARequired = errors.New("auth: multi-factor authentication required")
+
+	// ErrReauthenticationRequired is returned by [RequireRecentAuth] when
+	// the token's login is older than allowed. The handlers answer 403 with
+	// the error code "reauthentication_required".
+	ErrReauthenticationRequired = errors.New("auth: recent authentication required")
+
+	// ErrInvalidCode is returned for a TOTP or recovery code that is
+	// wrong, used already, or for a second factor that does not check
+	// out. The handlers answer 401 "invalid_code".
+	ErrInvalidCode = errors.New("auth: invalid code")
+
+	// ErrCredentialNotFound is returned by a [CredentialStore], and by the
+	// second-factor operations, when no TOTP, recovery code or passkey
+	// matches (also one of another user).
+	ErrCredentialNotFound = errors.New("auth: credential not found")
+
+	// ErrCredentialExists is returned by a [CredentialStore] when a
+	// passkey's ID or credential ID is taken, and by TOTP enrolment when
+	// TOTP is on already.
+	ErrCredentialExists = errors.New("auth: credential already exists")
+
+	// ErrInvalidPasskey is returned when a passkey ceremony does not check
+	// out: a bad signature, origin, RP ID, challenge or user handle, a
+	// sign counter that went back (a cloned authenticator), or a spent or
+	// expired ceremony. It matches [ErrInvalidCode], so that it counts
+	// against the second-factor budgets. The handlers answer 401
+	// "invalid_passkey".
+	ErrInvalidPasskey error = &kindError{kind: ErrInvalidCode, msg: "auth: passkey not accepted"}
+
+	// ErrMFAUnsupported is returned by the second-factor operations when
+	// the store does not implement [CredentialStore]. The handlers answer
+	// 501.
+	ErrMFAUnsupported = errors.New("auth: the store does not keep second factors")
 )
 
 // isTransient reports whether err means "not now" rather than "no": the
@@ -230,7 +271,8 @@ type ThrottledError struct {
 	// RetryAfter is how long until one more attempt will be allowed.
 	RetryAfter time.Duration
 	// Budget names the budget that is spent: "" for the login budgets,
-	// "register" for registrations from one address.
+	// "register" for registrations from one address, "mfa" for wrong
+	// second-factor codes (of one mfa_token, or of one user).
 	Budget string
 }
 
@@ -268,3 +310,18 @@ func configErr(kind error, format string, args ...any) error {
 func joinErr(first, second error) error {
 	return fmt.Errorf("%w: %w", first, second)
 }
+
+// MFARequiredError is returned by [Authenticator.Login] when the password
+// was right and the user has a second factor. It matches [ErrMFARequired].
+// Token is the mfa_token that [Authenticator.VerifyMFA] takes with the
+// code: it lives 5 minutes and works once.
+type MFARequiredError struct {
+	// Token is the mfa_token. It is a secret of the login in progress.
+	Token string
+}
+
+// Error implements error. It never contains the token.
+func (e *MFARequiredError) Error() string { return ErrMFARequired.Error() }
+
+// Is reports whether target is ErrMFARequired.
+func (e *MFARequiredError) Is(target error) bool { return target == ErrMFARequired }

@@ -35,7 +35,7 @@ const jwksMaxAge = 10 * time.Minute
 
 // route is one endpoint: the method it accepts and what serves it.
 type route struct {
-	method string
+	method string // several: "POST, DELETE", as the Allow header lists them
 	serve  func(http.ResponseWriter, *http.Request) error
 }
 
@@ -92,16 +92,14 @@ func (a *Authenticator) newHandler(cookie bool) *handler {
 	if a.jwks != nil {
 		h.routes[pathJWKS] = route{http.MethodGet, h.serveJWKS}
 	}
+	h.addMFARoutes()
+	h.addPluginRoutes()
 	return h
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if id, ok := strings.CutPrefix(path, pathSessionPrefix); ok && id != "" && !strings.Contains(id, "/") {
-		path = pathSessionPrefix
-	} else if path == pathSessionPrefix {
-		path = "" // a session ID is required
-	}
+	// A prefix route (sessions/{id}) needs its ID.
+	path := h.routePath(r.URL.Path)
 	rt, ok := h.routes[path]
 	if !ok {
 		var err error = errNotFound
@@ -111,7 +109,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, err)
 		return
 	}
-	if r.Method != rt.method {
+	if !rt.allows(r.Method) {
 		w.Header().Set("Allow", rt.method)
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return
@@ -282,11 +280,14 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := &v.user
-	f, err := readJSON(w, r, "current_password", "new_password")
+	f, err := readJSON(w, r, "current_password", "new_password", "code")
 	if err != nil {
 		return err
 	}
 	if err := f.require("current_password", "new_password"); err != nil {
+		return err
+	}
+	if err := h.a.StepUp(h.a.contextWith(r.Context(), v), f["code"]); err != nil {
 		return err
 	}
 	if err := h.a.ChangePassword(r.Context(), u, f["current_password"], f["new_password"]); err != nil {

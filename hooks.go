@@ -70,6 +70,23 @@ type Hooks struct {
 	LoggedOut func(ctx context.Context, e Event)
 	// UserDisabled runs after a user was disabled.
 	UserDisabled func(ctx context.Context, e Event)
+
+	// Second factors and passkeys (issue 14).
+
+	// MFAEnabled runs after TOTP was confirmed.
+	MFAEnabled func(ctx context.Context, e Event)
+	// MFADisabled runs after TOTP was turned off.
+	MFADisabled func(ctx context.Context, e Event)
+	// MFAFailed runs after a wrong second factor at login; e.Err matches
+	// [ErrInvalidCode].
+	MFAFailed func(ctx context.Context, e Event)
+	// MFAReset runs after [Authenticator.ResetMFA] removed a user's
+	// second factors.
+	MFAReset func(ctx context.Context, e Event)
+	// RecoveryCodeUsed runs after a recovery code completed a login.
+	RecoveryCodeUsed func(ctx context.Context, e Event)
+	// RecoveryCodesRegenerated runs after a user got new recovery codes.
+	RecoveryCodesRegenerated func(ctx context.Context, e Event)
 }
 
 // event builds an Event for u (which may be nil) with the client of ctx.

@@ -58,6 +58,9 @@ type problem struct {
 	retryAfter int64
 	// dpopNonce is the DPoP-Nonce value, if any.
 	dpopNonce string
+	// mfaToken is the "mfa_token" member of an mfa_required answer to a
+	// right password.
+	mfaToken string
 }
 
 // Error codes of DPoP (RFC 9449 sections 5, 7.1 and 8).
@@ -65,6 +68,8 @@ const (
 	codeInvalidDPoPProof = "invalid_dpop_proof"
 	codeUseDPoPNonce     = "use_dpop_nonce"
 )
+
+const detailMFARequired = "Multi-factor authentication required"
 
 const (
 	challengeBearer       = httpauth.ChallengeBearer
@@ -85,6 +90,7 @@ func problemFor(err error) problem {
 	var mount *mountError
 	var challenge *dpopChallenge
 	var nonce *dpopNonceError
+	var mfaRequired *MFARequiredError
 	switch {
 	case errors.As(err, &challenge) && !atTokenEndpoint:
 		p := problemFor(challenge.err)
@@ -106,11 +112,30 @@ func problemFor(err error) problem {
 			challenge: `DPoP error="` + codeInvalidDPoPProof + `"`}
 	case errors.As(err, &throttled):
 		detail := "Too many failed login attempts, retry later"
-		if throttled.Budget == "register" {
+		switch throttled.Budget {
+		case "register":
 			detail = "Too many registrations, retry later"
+		case "mfa":
+			detail = "Too many wrong codes, retry later"
 		}
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: detail,
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
+	case errors.As(err, &mfaRequired):
+		return problem{status: http.StatusForbidden, code: "mfa_required", detail: detailMFARequired, mfaToken: mfaRequired.Token}
+	case errors.Is(err, ErrMFARequired):
+		return problem{status: http.StatusForbidden, code: "mfa_required", detail: detailMFARequired}
+	case errors.Is(err, ErrReauthenticationRequired):
+		return problem{status: http.StatusForbidden, code: "reauthentication_required", detail: "Recent authentication required, please log in again"}
+	case errors.Is(err, ErrInvalidPasskey):
+		return problem{status: http.StatusUnauthorized, code: "invalid_passkey", detail: "Passkey not accepted", challenge: challengeBearer}
+	case errors.Is(err, ErrInvalidCode):
+		return problem{status: http.StatusUnauthorized, code: "invalid_code", detail: "Invalid code", challenge: challengeBearer}
+	case errors.Is(err, ErrCredentialNotFound):
+		return problem{status: http.StatusNotFound, code: "credential_not_found", detail: "Not found"}
+	case errors.Is(err, ErrCredentialExists):
+		return problem{status: http.StatusConflict, code: "credential_exists", detail: "Already enabled"}
+	case errors.Is(err, ErrMFAUnsupported):
+		return problem{status: http.StatusNotImplemented, code: "mfa_unsupported", detail: "Second factors are not supported by this server"}
 	case errors.Is(err, ErrBusy):
 		return problem{status: http.StatusServiceUnavailable, code: httpauth.CodeTemporarilyUnavailable, detail: "Server busy, retry later", retryAfter: 1}
 	case errors.As(err, &tooLarge):
@@ -192,6 +217,11 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	if p.status == http.StatusUnprocessableEntity {
 		detail = fieldErrors(err)
 	}
+	if p.mfaToken != "" {
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, p.status, mfaRequiredJSON{Detail: p.detail, Error: p.code, MFAToken: p.mfaToken})
+		return
+	}
 	httpauth.WriteError(w, p.status, p.code, detail, p.challenge)
 }
 
@@ -207,4 +237,12 @@ func fieldErrors(err error) []FieldError {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	httpauth.WriteJSON(w, status, v)
+}
+
+// mfaRequiredJSON is the answer to a right password when a second factor
+// is needed, in the shape of Auth0's MFA API.
+type mfaRequiredJSON struct {
+	Detail   string `json:"detail"`
+	Error    string `json:"error"`
+	MFAToken string `json:"mfa_token"`
 }

@@ -145,15 +145,26 @@ func (a *Authenticator) rehash(ctx context.Context, u *User, password string) {
 // pair. When the store keeps sessions it starts one, recording the client
 // described by [ContextWithClient] on ctx. The pair carries a new device
 // token for this client (see [ContextWithDeviceToken]) unless device tokens
-// are off.
+// are off. When the user has a second factor, the right password returns a
+// [*MFARequiredError] instead, whose token [Authenticator.VerifyMFA] takes.
 func (a *Authenticator) Login(ctx context.Context, username, password string) (TokenPair, error) {
 	u, err := a.Authenticate(ctx, username, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
+	if err := a.secondFactorStep(ctx, u, AMRPassword); err != nil {
+		return TokenPair{}, err
+	}
+	return a.startSession(ctx, u, []string{AMRPassword})
+}
+
+// startSession issues the token pair of a login by the methods amr, and
+// starts its session when the store keeps them.
+func (a *Authenticator) startSession(ctx context.Context, u *User, amr []string) (TokenPair, error) {
 	// Sign first, store second: a login that fails to sign (an error from
 	// WithClaims, say) leaves no session behind.
 	g, s := a.newSession(ctx, u)
+	g.amr, g.authTime = amr, g.issuedAt
 	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
 		return TokenPair{}, err

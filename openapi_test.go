@@ -577,6 +577,7 @@ func TestOpenAPIContract(t *testing.T) {
 	})
 
 	t.Run("dpop", func(t *testing.T) { checkDPoPContract(t, ct, clock) })
+	t.Run("mfa", func(t *testing.T) { checkMFAContract(t, ct) })
 
 	ct.checkCoverage(t)
 }

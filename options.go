@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -59,6 +60,8 @@ type config struct {
 	dpopPast, dpopFuture time.Duration
 	dpopNonceEvery       time.Duration
 	dpopReplay           DPoPReplayCache
+
+	mfa mfaConfig // second factors and passkeys: see the end of this file
 }
 
 func defaultConfig() config {
@@ -87,6 +90,7 @@ func defaultConfig() config {
 		budgets:    defaultBudgets(),
 		dpopPast:   time.Minute,
 		dpopFuture: 5 * time.Second,
+		mfa:        defaultMFA(),
 	}
 }
 
@@ -162,7 +166,7 @@ func WithHooks(h Hooks) Option { return func(c *config) { c.hooks = h } }
 // WithClaims adds application claims to every access token, such as roles
 // or a tenant. f runs at each login and refresh; an error from it fails
 // the login or refresh. Reserved claims ("sub", "exp", "iat", "nbf",
-// "jti", "iss", "aud", "type", "ver", "sid", "cnf") cannot be set: trying is an
+// "jti", "iss", "aud", "type", "ver", "sid", "cnf", "amr", "auth_time") cannot be set: trying is an
 // error wrapping [ErrReservedClaim], not a silent drop. Handlers read the
 // claims with [ClaimsFromContext]. Defaults to none.
 func WithClaims(f func(ctx context.Context, u *User) (map[string]any, error)) Option {
@@ -369,6 +373,9 @@ func (c *config) validate() error {
 	if err := c.cookie.validate(); err != nil {
 		return err
 	}
+	if err := c.mfa.validate(); err != nil {
+		return err
+	}
 	if c.insecureHash {
 		if !testing.Testing() {
 			return bad("WithInsecureFastHashingForTests used outside a test binary")
@@ -565,3 +572,115 @@ func WithDPoPNonces(lifetime time.Duration) Option {
 // to expiring makes room), which is right for a single instance; several
 // instances must share one, such as redislimit.NewReplayCache.
 func WithDPoPReplayCache(c DPoPReplayCache) Option { return func(cfg *config) { cfg.dpopReplay = c } }
+
+// mfaConfig configures second factors and passkeys (issue 14).
+type mfaConfig struct {
+	encryptionKeys [][]byte // the first seals; all open. None: derived from the signing key
+	totpIssuer     string
+	stepUpWindow   time.Duration
+	tokenLimit     RateLimit // wrong codes per mfa_token
+	userLimit      RateLimit // wrong codes per user
+	tokenLimiter   Limiter
+	userLimiter    Limiter
+	customLimiters bool
+	plugins        []Plugin
+}
+
+func defaultMFA() mfaConfig {
+	return mfaConfig{
+		totpIssuer:   "Gatehouse",
+		stepUpWindow: 10 * time.Minute,
+		tokenLimit:   RateLimit{Burst: 10, Every: mfaTokenTTL},
+		userLimit:    RateLimit{Burst: 10, Every: 3 * time.Minute},
+	}
+}
+
+func (m *mfaConfig) validate() error {
+	bad := func(format string, args ...any) error { return configErr(ErrInvalidConfig, "auth: "+format, args...) }
+	for i, k := range m.encryptionKeys {
+		if len(k) != 32 {
+			return bad("encryption key %d is %d bytes; it must be 32 (openssl rand -hex 16 is not enough: use 32 random bytes)", i, len(k))
+		}
+	}
+	switch {
+	case m.stepUpWindow < time.Minute || m.stepUpWindow > 24*time.Hour:
+		return bad("step-up window is %v; it must be between a minute and a day", m.stepUpWindow)
+	case m.totpIssuer == "" || strings.Contains(m.totpIssuer, ":"):
+		return bad("TOTP issuer must be non-empty and hold no colon")
+	case !m.customLimiters && (m.tokenLimit == RateLimit{} || m.userLimit == RateLimit{}):
+		return bad("second-factor budgets cannot be turned off")
+	case m.customLimiters && (m.tokenLimiter == nil || m.userLimiter == nil):
+		return bad("second-factor limiters must not be nil")
+	}
+	for _, p := range m.plugins {
+		if p == nil {
+			return bad("plug-in is nil")
+		}
+	}
+	return nil
+}
+
+// WithEncryptionKey sets the 32-byte AES-256 key that seals TOTP secrets
+// at rest (AES-GCM) and keys the hashes of recovery codes, so that a
+// database dump alone yields neither. previous keys still open what they
+// sealed: to rotate, make the new key current and pass the old one as
+// previous; secrets sealed by an old key are sealed again under the current
+// one the next time they are used, and recovery codes under an old key keep
+// working until they are regenerated. Defaults to a key derived from the
+// signing key, which then must not change while TOTP secrets sealed under
+// it are in use: set this explicitly before you plan to rotate signing
+// keys. New rejects a key that is not 32 bytes.
+func WithEncryptionKey(key []byte, previous ...[]byte) Option {
+	return func(c *config) {
+		c.mfa.encryptionKeys = append([][]byte{bytes.Clone(key)}, cloneAll(previous)...)
+	}
+}
+
+func cloneAll(keys [][]byte) [][]byte {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = bytes.Clone(k)
+	}
+	return out
+}
+
+// WithTOTPIssuer sets the issuer shown by authenticator apps next to the
+// account name. Defaults to "Gatehouse"; New rejects an empty name or one
+// with a colon.
+func WithTOTPIssuer(name string) Option { return func(c *config) { c.mfa.totpIssuer = name } }
+
+// WithStepUpWindow sets for how long after a login with a second factor
+// its access tokens count as having shown one for sensitive actions
+// ([Authenticator.StepUp]): within it, changing the password, disabling
+// TOTP, regenerating recovery codes or deleting a passkey needs no new
+// code. Defaults to 10 minutes; New rejects less than a minute or more
+// than a day.
+func WithStepUpWindow(d time.Duration) Option { return func(c *config) { c.mfa.stepUpWindow = d } }
+
+// WithMFALimits sets the budgets of wrong second-factor codes kept in
+// memory: per mfa_token (defaults to 10, which is all one token gets in its
+// 5 minutes) and per user, across tokens and step-up checks (defaults to a
+// burst of 10 then 1 every 3 minutes). A spent budget answers 429 with
+// Retry-After. Budgets cannot be turned off.
+func WithMFALimits(perToken, perUser RateLimit) Option {
+	return func(c *config) {
+		c.mfa.tokenLimit, c.mfa.userLimit = perToken, perUser
+		c.mfa.customLimiters, c.mfa.tokenLimiter, c.mfa.userLimiter = false, nil, nil
+	}
+}
+
+// WithMFALimiters replaces the in-memory budgets of [WithMFALimits] with
+// limiters of your own, such as the Redis one in the redislimit module, so
+// that instances share them. Neither may be nil.
+func WithMFALimiters(perToken, perUser Limiter) Option {
+	return func(c *config) {
+		c.mfa.tokenLimiter, c.mfa.userLimiter, c.mfa.customLimiters = perToken, perUser, true
+	}
+}
+
+// WithPlugin adds a plug-in, such as passkeys (package passkey, whose
+// WithWebAuthn option calls this), that serves endpoints of its own under
+// /auth/ and can satisfy the second factor. Defaults to none.
+func WithPlugin(p Plugin) Option {
+	return func(c *config) { c.mfa.plugins = append(c.mfa.plugins, p) }
+}

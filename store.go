@@ -181,3 +181,141 @@ type SessionStore interface {
 	// now, and returns how many it removed.
 	DeleteSessions(ctx context.Context, before time.Time) (int, error)
 }
+
+// TOTP is a user's time-based one-time password credential (RFC 6238), as
+// a [CredentialStore] keeps it. Part of second factors (issue 14).
+type TOTP struct {
+	// Secret is the shared secret, sealed (AES-GCM) by the Authenticator:
+	// the store never sees it in the clear.
+	Secret []byte
+	// Confirmed is false between enrolment and the first valid code; only
+	// a confirmed TOTP is a second factor.
+	Confirmed bool
+	// LastStep is the last time step whose code was accepted (0: none).
+	// A code of that step or an earlier one is never accepted again.
+	LastStep int64
+	// CreatedAt is when the secret was made.
+	CreatedAt time.Time
+}
+
+// Passkey is a WebAuthn credential registered to a user, as a
+// [CredentialStore] keeps it. Its fields are what the WebAuthn
+// specification calls the credential record.
+type Passkey struct {
+	// ID is the public, store-independent name of the passkey in the API:
+	// random, set by the Authenticator.
+	ID string
+	// UserID is the ID of its user.
+	UserID string
+	// CredentialID is the authenticator's credential ID (at most 1023
+	// bytes), unique across users.
+	CredentialID []byte
+	// UserHandle is the WebAuthn user handle the credential was created
+	// for: random bytes, the same for every passkey of one user.
+	UserHandle []byte
+	// PublicKey is the COSE-encoded public key.
+	PublicKey []byte
+	// Name is the user's label for it.
+	Name string
+	// SignCount is the last signature counter the authenticator reported.
+	SignCount uint32
+	// BackupEligible never changes after registration; BackupState is the
+	// last reported backup state.
+	BackupEligible, BackupState bool
+	// AAGUID identifies the authenticator model (16 bytes, or empty).
+	AAGUID []byte
+	// Transports are the hints the client gave at registration ("usb",
+	// "internal", ...).
+	Transports []string
+	// CreatedAt is the registration time; LastUsedAt the last login with it
+	// (equal to CreatedAt until then).
+	CreatedAt, LastUsedAt time.Time
+}
+
+// CredentialStore is an optional ability of a [UserStore], found by type
+// assertion, that keeps second factors: a TOTP secret, recovery codes and
+// passkeys per user, and the record of used one-time tokens. Without it
+// TOTP, recovery codes and passkeys are off, and their endpoints answer
+// 501.
+//
+// Times are UTC with microsecond precision. Errors are for the outcomes
+// named below and for system failures; wrap [ErrUnavailable] when the
+// backend cannot be reached. A user ID that no store could hold (see
+// [UserStore]) is never found. Deleting a user deletes its credentials.
+type CredentialStore interface {
+	// UserTOTP returns the user's TOTP, or an error wrapping
+	// ErrCredentialNotFound.
+	UserTOTP(ctx context.Context, userID string) (*TOTP, error)
+
+	// SetTOTP stores t as the user's TOTP, replacing any. It returns an
+	// error wrapping ErrUserNotFound when a store that checks references
+	// has no such user.
+	SetTOTP(ctx context.Context, userID string, t *TOTP) error
+
+	// ConfirmTOTP atomically sets Confirmed and LastStep to step, but only
+	// while the stored TOTP is unconfirmed and its Secret equals secret;
+	// otherwise it changes nothing and returns an error wrapping
+	// ErrConflict (ErrCredentialNotFound when there is none).
+	ConfirmTOTP(ctx context.Context, userID string, secret []byte, step int64) error
+
+	// UseTOTPStep atomically raises LastStep to step, but only while the
+	// TOTP is confirmed and LastStep < step; otherwise it changes nothing
+	// and returns an error wrapping ErrConflict (ErrCredentialNotFound when
+	// there is none). Of concurrent calls with one step, exactly one wins.
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
+
+	// DeleteTOTP removes the user's TOTP. Removing none is not an error.
+	DeleteTOTP(ctx context.Context, userID string) error
+
+	// SetRecoveryCodes replaces the user's recovery codes by hashes (none:
+	// removes them all).
+	SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+
+	// RecoveryCodeCount returns how many unused recovery codes the user has.
+	RecoveryCodeCount(ctx context.Context, userID string) (int, error)
+
+	// UseRecoveryCode atomically removes the user's code with the given
+	// hash. It returns an error wrapping ErrCredentialNotFound when the user
+	// has no such code; of concurrent uses of one code, exactly one wins.
+	UseRecoveryCode(ctx context.Context, userID, hash string) error
+
+	// CreatePasskey stores a new passkey. It returns an error wrapping
+	// ErrCredentialExists when its ID or CredentialID is taken.
+	CreatePasskey(ctx context.Context, p *Passkey) error
+
+	// UserPasskeys returns the user's passkeys, oldest first.
+	UserPasskeys(ctx context.Context, userID string) ([]*Passkey, error)
+
+	// PasskeyByCredentialID returns the passkey with the given credential
+	// ID, or an error wrapping ErrCredentialNotFound.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+
+	// UpdatePasskeyUse atomically sets SignCount, BackupState and
+	// LastUsedAt of the user's passkey id, but only while the stored
+	// SignCount equals prevCount; otherwise it changes nothing and returns
+	// an error wrapping ErrConflict. It returns ErrCredentialNotFound when
+	// the user has no such passkey.
+	UpdatePasskeyUse(ctx context.Context, userID, id string, prevCount, signCount uint32, backupState bool, at time.Time) error
+
+	// RenamePasskey sets the Name of the user's passkey id, or returns an
+	// error wrapping ErrCredentialNotFound (also for another user's).
+	RenamePasskey(ctx context.Context, userID, id, name string) error
+
+	// DeletePasskey removes the user's passkey id, or returns an error
+	// wrapping ErrCredentialNotFound (also for another user's).
+	DeletePasskey(ctx context.Context, userID, id string) error
+
+	// DeleteUserCredentials removes the user's TOTP, recovery codes and
+	// passkeys. Removing none is not an error.
+	DeleteUserCredentials(ctx context.Context, userID string) error
+
+	// UseNonce records the one-time token id as used until expires. It
+	// returns an error wrapping ErrConflict when id is recorded already; of
+	// concurrent uses, exactly one wins. Records past expires may be
+	// forgotten (see DeleteNonces).
+	UseNonce(ctx context.Context, id string, expires time.Time) error
+
+	// DeleteNonces forgets the records that expired before now, and
+	// returns how many.
+	DeleteNonces(ctx context.Context, before time.Time) (int, error)
+}

@@ -52,6 +52,10 @@ type refreshGrant struct {
 	// session) is bound to; accessJKT the one the access token is bound
 	// to, the key of the request's proof. "" for none.
 	bound, accessJKT string
+	// amr and authTime describe the login (RFC 8176, OpenID Connect):
+	// both tokens carry them, and a refresh passes them on.
+	amr      []string
+	authTime time.Time
 }
 
 // statelessGrant is the refresh grant when there is no session store.
@@ -86,11 +90,11 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 		}
 	}
 	now := a.now()
-	access, err := a.signBound(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra, g.accessJKT)
+	access, err := a.signBound(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra, &g, g.accessJKT)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := a.signBound(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil, g.bound)
+	refresh, err := a.signBound(u, jose.TypeRefresh, g.session, g.jti, g.issuedAt, g.expires, nil, &g, g.bound)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -104,15 +108,18 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 }
 
 // sign signs a token with the active key, whose ID goes in the header.
-func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any) (string, error) {
-	return a.signBound(u, typ, session, jti, iat, exp, extra, "")
+func (a *Authenticator) sign(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any, g *refreshGrant) (string, error) {
+	return a.signBound(u, typ, session, jti, iat, exp, extra, g, "")
 }
 
 // signBound is sign for a token bound to the DPoP key with thumbprint
-// jkt, or to none when jkt is "".
-func (a *Authenticator) signBound(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any, jkt string) (string, error) {
+// jkt, or to none when jkt is "". g carries the login's amr and auth_time.
+func (a *Authenticator) signBound(u *User, typ, session, jti string, iat, exp time.Time, extra map[string]any, g *refreshGrant, jkt string) (string, error) {
 	version := u.TokenVersion
-	c := &jose.Claims{Type: typ, Version: &version, Session: session, Extra: extra}
+	c := &jose.Claims{Type: typ, Version: &version, Session: session, Extra: extra, AMR: g.amr}
+	if !g.authTime.IsZero() {
+		c.AuthTime = jose.NumericDate(g.authTime)
+	}
 	if jkt != "" {
 		c.Confirmation = &jose.Confirmation{JKT: jkt}
 	}
@@ -159,6 +166,8 @@ type tokenEntry struct {
 	expires   time.Time
 	claims    []byte // application claims as a JSON object; read-only
 	jkt       string // the DPoP key the token is bound to, "" for none
+	amr       []string
+	authTime  time.Time
 }
 
 // cachedUser is a user as read from the store at fetched.
@@ -208,6 +217,10 @@ func (a *Authenticator) Refresh(ctx context.Context, refreshToken string) (Token
 		g.bound = c.JKT()
 	}
 	g.accessJKT = dpopThumbprint(ctx)
+	g.amr = c.AMR
+	if c.AuthTime != nil {
+		g.authTime = c.AuthTime.Time
+	}
 	pair, err := a.issuePair(ctx, u, g)
 	if err != nil {
 		return TokenPair{}, err
@@ -252,13 +265,16 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 			}
 			return nil, err
 		}
-		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time, jkt: c.JKT()}
+		e = &tokenEntry{userID: c.Subject, sessionID: c.Session, version: *c.Version, expires: c.ExpiresAt.Time, jkt: c.JKT(), amr: c.AMR}
+		if c.AuthTime != nil {
+			e.authTime = c.AuthTime.Time
+		}
 		if a.cfg.claims != nil {
 			e.claims = appClaims(token)
 		}
 		a.tokens.Put(token, e)
 	}
-	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims, jkt: e.jkt}}
+	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims, jkt: e.jkt, amr: e.amr, authTime: e.authTime}}
 	cached, err := a.currentUser(ctx, e.userID, now, &uc.v.user)
 	if err == nil && cached && uc.v.user.TokenVersion < e.version {
 		// The token is newer than what this instance remembers: another

@@ -23,6 +23,7 @@ type Store struct {
 	byID     map[string]*auth.User
 	byName   map[string]string // username -> ID
 	sessions map[string]*auth.Session
+	creds    credentials // second factors: see credentials.go
 }
 
 // New returns an empty Store.
@@ -31,6 +32,7 @@ func New() *Store {
 		byID:     make(map[string]*auth.User),
 		byName:   make(map[string]string),
 		sessions: make(map[string]*auth.Session),
+		creds:    newCredentials(),
 	}
 }
 
@@ -142,6 +144,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			delete(s.sessions, sid)
 		}
 	}
+	s.creds.deleteUser(id)
 	return nil
 }
 

@@ -25,24 +25,10 @@ func TestMigrateKeepsSessionsDPoP(t *testing.T) {
 			t.Fatalf("migrate to version 3: %v", err)
 		}
 		u := testUser("veteran")
-		if err := s.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		insertOldUser(t, tdb, prefix, u)
 		old := testSession(u.ID)
 		old.PreviousJTI, old.RotatedUserAgent, old.RotatedIP, old.GraceUses = "jti-parent", "ua", "192.0.2.3", 1
-		insert := "INSERT INTO " + prefix + "sessions (id, user_id, token_version, current_jti, previous_jti," +
-			" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip," +
-			" rotated_user_agent, rotated_ip, grace_uses)" +
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)"
-		if tdb.dialect == sqlstore.Postgres {
-			insert = sqlstore.Rebind(insert)
-		}
-		if _, err := tdb.db.ExecContext(ctx, insert, old.ID, old.UserID, old.TokenVersion, old.CurrentJTI,
-			old.PreviousJTI, timeArg(tdb.dialect, old.CreatedAt), timeArg(tdb.dialect, old.ExpiresAt),
-			timeArg(tdb.dialect, old.RotatedAt), timeArg(tdb.dialect, old.LastUsedAt),
-			old.UserAgent, old.IP, old.RotatedUserAgent, old.RotatedIP, old.GraceUses); err != nil {
-			t.Fatalf("insert a version 3 session: %v", err)
-		}
+		insertOldSession(t, tdb, prefix, old)
 
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate from version 3: %v", err)

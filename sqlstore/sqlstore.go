@@ -26,6 +26,7 @@ type Store struct {
 
 	qInsert, qByID, qByName, qUpdate, qState, qDelete string
 	sq                                                sessionQueries
+	cq                                                credentialQueries // second factors: credentials.go
 }
 
 var (
@@ -75,6 +76,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at FROM " + t + " WHERE id = ?")
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
 	s.sq = newSessionQueries(d, s.sessions)
+	s.cq = newCredentialQueries(d, c.names.Users)
 	return s, nil
 }
 
@@ -208,6 +210,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	if _, err := tx.ExecContext(ctx, s.sq.deleteUser, id); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if err := s.deleteCredentials(ctx, tx, id); err != nil {
 		return s.fail(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {

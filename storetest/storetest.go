@@ -63,6 +63,15 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 			return s, s.(auth.SessionStore)
 		})
 	})
+	t.Run("Credentials", func(t *testing.T) {
+		if _, ok := newStore(t).(auth.CredentialStore); !ok {
+			t.Skip("the store does not implement auth.CredentialStore")
+		}
+		runCredentials(t, func(t *testing.T) (auth.UserStore, auth.CredentialStore) {
+			s := newStore(t)
+			return s, s.(auth.CredentialStore)
+		})
+	})
 }
 
 // when is a fixed instant with a non-zero microsecond part, so that stores

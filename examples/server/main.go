@@ -7,6 +7,7 @@
 //	go run ./examples/server -db postgres://...   # or mysql://user:pass@tcp(host:3306)/db
 //	go run ./examples/server users disable NAME   # revoke a user's tokens and block logins
 //	go run ./examples/server users enable NAME
+//	go run ./examples/server users mfa reset NAME # clear second factors, revoke sessions
 //
 // It reads JWT_SECRET_KEY, JWT_ACCESS_EXP_MINUTES and JWT_REFRESH_EXP_DAYS.
 // Without JWT_SECRET_KEY it generates a random secret once and keeps it in a
@@ -16,7 +17,9 @@
 // so that deployments sharing a secret do not accept each other's tokens.
 // -max-conns caps the connections served at once. -dpop off|allowed|required
 // (default allowed) binds tokens to a key the client holds (DPoP), and
-// -dpop-nonce makes proofs carry a server nonce. "server -h" says more.
+// -dpop-nonce makes proofs carry a server nonce. TOTP and passkeys are on;
+// passkeys use -webauthn-rp-id (localhost) and -webauthn-origin (by default
+// http://localhost:PORT). "server -h" says more.
 package main
 
 import (
@@ -43,6 +46,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/passkey"
 )
 
 func main() {
@@ -87,6 +91,9 @@ type config struct {
 	dpop       auth.DPoPMode
 	dpopNonce  bool
 	args       []string // what follows the flags: a subcommand
+
+	webauthnRPID    string
+	webauthnOrigins string // comma-separated; "" derives it from the listening address
 }
 
 // defaultSecretFile is where the generated secret of a server database
@@ -94,9 +101,12 @@ type config struct {
 const defaultSecretFile = "gatehouse.secret"
 
 const usageText = `usage: server [flags] [users disable|enable NAME]
+       server [flags] users mfa reset NAME
 
 Serves the Gatehouse endpoints under /auth/, GET /hello and a demo page at /.
 With "users disable NAME" it revokes a user's tokens and blocks their logins.
+With "users mfa reset NAME" it removes the user's TOTP, recovery codes and
+passkeys and ends their sessions, for a user who lost every second factor.
 
 Environment: JWT_SECRET_KEY (the HMAC signing secret, 32+ bytes),
 JWT_ACCESS_EXP_MINUTES (default 30), JWT_REFRESH_EXP_DAYS (default 7).
@@ -125,6 +135,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fl.StringVar(&c.issuer, "issuer", "", `the tokens' "iss" claim, required on verification; set it to the public URL
 (default http://localhost:PORT, or http://HOST:PORT when -addr names a host)`)
 	fl.StringVar(&c.audience, "audience", "", `the tokens' "aud" claim, required on verification (default: the issuer)`)
+	fl.StringVar(&c.webauthnRPID, "webauthn-rp-id", "localhost", "the passkeys' relying party ID: the site's domain")
+	fl.StringVar(&c.webauthnOrigins, "webauthn-origin", "", "comma-separated origins of the pages that use passkeys (default http://localhost:PORT)")
 	fl.IntVar(&c.maxConns, "max-conns", 1024, "most client connections served at once; more wait to be accepted.\nEach is an open file: raise ulimit -n (nofile) above it, see examples/README.md")
 	dpopMode := fl.String("dpop", "allowed", "DPoP (sender-constrained tokens, docs/dpop.md): off, allowed (bind the tokens of clients that send proofs) or required")
 	fl.BoolVar(&c.dpopNonce, "dpop-nonce", false, "require DPoP proofs to carry a server nonce (DPoP-Nonce), renewed every 5 minutes")
@@ -257,6 +269,21 @@ func origin(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// origins returns the origins allowed to use passkeys: -webauthn-origin,
+// or the server's own origin, which is the default issuer.
+func (c *config) origins(iss string) []string {
+	if c.webauthnOrigins == "" {
+		return []string{iss}
+	}
+	var out []string
+	for _, o := range strings.Split(c.webauthnOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // claims returns the issuer and audience of a server listening on addr.
 func (c *config) claims(addr string) (iss, aud string) {
 	iss, aud = c.issuer, c.audience
@@ -284,6 +311,7 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 	}
 	newAuth := func(iss, aud string) (*auth.Authenticator, error) {
 		opts := []auth.Option{
+			passkey.WithWebAuthn(c.webauthnRPID, "Gatehouse demo", c.origins(iss)...),
 			auth.WithSecret(secret),
 			auth.WithIssuer(iss),
 			auth.WithAudience(aud),
@@ -468,11 +496,15 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 	return srv.Shutdown(shutdownCtx)
 }
 
-// usersCommand runs "users disable NAME" and "users enable NAME" through the
-// library, so that disabling revokes the user's tokens.
+// usersCommand runs "users disable NAME", "users enable NAME" and "users
+// mfa reset NAME" through the library, so that disabling and resetting
+// revoke the user's tokens.
 func usersCommand(ctx context.Context, a *auth.Authenticator, args []string, out io.Writer) error {
+	if len(args) == 4 && args[0] == "users" && args[1] == "mfa" && args[2] == "reset" {
+		return mfaReset(ctx, a, args[3], out)
+	}
 	if len(args) != 3 || args[0] != "users" || (args[1] != "disable" && args[1] != "enable") {
-		return errors.New("usage: server [-db STORE] users disable|enable NAME")
+		return errors.New("usage: server [-db STORE] users disable|enable NAME, or users mfa reset NAME")
 	}
 	u, err := a.UserByUsername(ctx, args[2])
 	if errors.Is(err, auth.ErrUserNotFound) {
@@ -486,5 +518,23 @@ func usersCommand(ctx context.Context, a *auth.Authenticator, args []string, out
 		return err
 	}
 	fmt.Fprintf(out, "user %s %sd\n", u.Username, args[1])
+	return nil
+}
+
+// mfaReset removes a user's second factors and ends their sessions
+// (auth.Authenticator.ResetMFA): the recovery path for a user who lost
+// their authenticator and their recovery codes.
+func mfaReset(ctx context.Context, a *auth.Authenticator, name string, out io.Writer) error {
+	u, err := a.UserByUsername(ctx, name)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return fmt.Errorf("no user named %q", name)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.ResetMFA(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "second factors of %s removed; sessions ended\n", u.Username)
 	return nil
 }

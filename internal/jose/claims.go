@@ -13,7 +13,7 @@ import (
 // application claim may not use any of them, in any case: see
 // [IsReservedClaim].
 func ReservedClaims() []string {
-	return []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "type", "ver", "sid", "cnf"}
+	return []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "type", "ver", "sid", "cnf", "amr", "auth_time"}
 }
 
 // reservedIndex returns the index of name in [ReservedClaims], matched
@@ -43,6 +43,10 @@ func reservedIndex[T string | []byte](name T) int {
 		return 9
 	case "cnf":
 		return 10
+	case "amr":
+		return 11
+	case "auth_time":
+		return 12
 	}
 	return -1
 }
@@ -56,11 +60,11 @@ func IsReservedClaim(name string) bool { return reservedFold(name) }
 
 // reservedFold is IsReservedClaim for keys still in the payload's bytes.
 func reservedFold[T string | []byte](name T) bool {
-	// A fold of a reserved name is three or four runes.
-	if len(name) < 3 || len(name) > 4*utf8.UTFMax {
+	// A fold of a reserved name is three to nine runes.
+	if len(name) < 3 || len(name) > 9*utf8.UTFMax {
 		return false
 	}
-	var lower [4]byte
+	var lower [9]byte
 	ascii := len(name) <= len(lower)
 	for i := 0; ascii && i < len(name); i++ {
 		c := name[i]
@@ -89,8 +93,8 @@ const maxPairwise = 16
 // checkPayload reports whether the token's payload can be read only one
 // way: its top-level keys are valid UTF-8 and distinct, none equals a
 // reserved claim ignoring case without being it exactly (encoding/json
-// would let a later "SUB" override "sub"), and "exp", "iat" and "nbf" are
-// JSON numbers (RFC 7519 section 2; encoding/json would read the string
+// would let a later "SUB" override "sub"), and "exp", "iat", "nbf" and
+// "auth_time" are JSON numbers (RFC 7519 section 2; encoding/json would read the string
 // "9999999999" as a number).
 //
 // It is called only on tokens that encoding/json has already decoded, so it
@@ -148,7 +152,7 @@ func checkKeys(p []byte) bool {
 			}
 			reserved |= 1 << r
 			switch r {
-			case 3, 4, 5: // exp, nbf, iat
+			case 3, 4, 5, 12: // exp, nbf, iat, auth_time
 				if v != '-' && (v < '0' || v > '9') {
 					return false
 				}

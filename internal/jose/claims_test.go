@@ -73,6 +73,7 @@ func TestIsReservedClaim(t *testing.T) {
 		{"ſub", true}, {"ıss", false}, // long s folds onto s, dotless i not onto i
 		{"Exp", true}, {"IAT", true}, {"nBf", true}, {"Jti", true}, {"ISS", true}, {"AUD", true},
 		{"type", true}, {"TYPE", true}, {"Type", true}, {"ver", true}, {"VER", true}, {"sid", true}, {"SID", true}, {"ſid", true},
+		{"amr", true}, {"AMR", true}, {"auth_time", true}, {"AUTH_TIME", true}, {"auth_ſime", false}, {"authtime", false},
 		{"", false}, {"su", false}, {"subject", false}, {"sub ", false}, {"types", false}, {"role", false}, {"SUBS", false},
 		{"ſſſſſſſſſſſſſſſſſſ", false},
 	}

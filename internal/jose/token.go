@@ -41,6 +41,12 @@ type Claims struct {
 	// Confirmation binds the token to a key (RFC 7800, RFC 9449 section
 	// 6): nil for a bearer token.
 	Confirmation *Confirmation `json:"cnf,omitempty"`
+	// AMR lists the authentication methods of the login (RFC 8176), such
+	// as "pwd", "otp", "hwk", "swk" and "mfa".
+	AMR []string `json:"amr,omitempty"`
+	// AuthTime is when the user last authenticated (OpenID Connect Core
+	// section 2): the login, not a refresh.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 	// Extra holds application claims, written after the others. Parse
 	// leaves it empty.
 	Extra map[string]any `json:"-"`
