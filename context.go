@@ -15,6 +15,7 @@ type authenticated struct {
 	user      User
 	sessionID string
 	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
+	key       *apiKeyAuth // the API key, when one authenticated the request (apikeys.go)
 }
 
 // userContext is a request context that carries the authenticated user.

@@ -92,6 +92,7 @@ func (a *Authenticator) newHandler(cookie bool) *handler {
 	if a.jwks != nil {
 		h.routes[pathJWKS] = route{http.MethodGet, h.serveJWKS}
 	}
+	h.adminRoutes()
 	return h
 }
 
@@ -101,6 +102,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path = pathSessionPrefix
 	} else if path == pathSessionPrefix {
 		path = "" // a session ID is required
+	} else if p, ok := adminPattern(path); ok {
+		path = p
 	}
 	rt, ok := h.routes[path]
 	if !ok {
@@ -111,7 +114,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, err)
 		return
 	}
-	if r.Method != rt.method {
+	if rt.method != "" && r.Method != rt.method { // "": the route checks (admin.go)
 		w.Header().Set("Allow", rt.method)
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return

@@ -78,6 +78,7 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 			return TokenPair{}, err
 		}
 	}
+	extra = withRoles(u, extra)
 	now := a.now()
 	access, err := a.sign(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra)
 	if err != nil {
