@@ -56,12 +56,13 @@ type adminState struct {
 
 	// mu serializes the changes that could remove the last admin, so that
 	// two of them on this instance cannot both pass the check.
-	mu sync.Mutex
+	mu *sync.Mutex
 }
 
 // initAdmin finds the store's optional abilities and sets up API keys.
 func (a *Authenticator) initAdmin(store UserStore) error {
 	d := a.cfg.storeTimeout
+	a.adm.mu = new(sync.Mutex)
 	if l, ok := store.(UserLister); ok {
 		a.adm.lister = timedLister{l, d}
 	}
