@@ -7,6 +7,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type Store struct {
 	byID     map[string]*auth.User
 	byName   map[string]string // username -> ID
 	sessions map[string]*auth.Session
+
+	admin adminData // user list order, API keys, audit trail: admin.go
 }
 
 // New returns an empty Store.
@@ -31,6 +34,7 @@ func New() *Store {
 		byID:     make(map[string]*auth.User),
 		byName:   make(map[string]string),
 		sessions: make(map[string]*auth.Session),
+		admin:    newAdminData(),
 	}
 }
 
@@ -67,9 +71,9 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 		return fmt.Errorf("memstore: id: %w", auth.ErrUserExists)
 	}
 	u.ID = id
-	c := *u
-	s.byID[id] = &c
+	s.byID[id] = copyUser(u)
 	s.byName[u.Username] = id
+	s.admin.addName(u.Username)
 	return nil
 }
 
@@ -84,8 +88,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) {
 	if !ok {
 		return nil, auth.ErrUserNotFound
 	}
-	c := *u
-	return &c, nil
+	return copyUser(u), nil
 }
 
 // UserByUsername implements [auth.UserStore].
@@ -99,8 +102,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User
 	if !ok {
 		return nil, auth.ErrUserNotFound
 	}
-	c := *s.byID[id]
-	return &c, nil
+	return copyUser(s.byID[id]), nil
 }
 
 // UpdateUser implements [auth.UserStore].
@@ -120,6 +122,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, p
 	cur.PasswordHash = u.PasswordHash
 	cur.TokenVersion = u.TokenVersion
 	cur.Disabled = u.Disabled
+	cur.Roles = slices.Clone(u.Roles)
 	cur.UpdatedAt = u.UpdatedAt
 	return nil
 }
@@ -137,6 +140,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(s.byName, u.Username)
 	delete(s.byID, id)
+	s.admin.deleteUser(u.Username, id)
 	for sid, sess := range s.sessions {
 		if sess.UserID == id {
 			delete(s.sessions, sid)
