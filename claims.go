@@ -18,7 +18,7 @@ func isReservedClaim(name string) bool { return jose.IsReservedClaim(name) }
 // case.
 func checkClaims(extra map[string]any) error {
 	for k := range extra {
-		if isReservedClaim(k) || isRolesClaim(k) {
+		if isReservedClaim(k) {
 			return fmt.Errorf("%w: %q (claim names are compared ignoring case)", ErrReservedClaim, k)
 		}
 	}

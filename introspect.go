@@ -55,6 +55,9 @@ func (a *Authenticator) Introspect(ctx context.Context, token string) (active bo
 	if in.Sid != "" {
 		info["sid"] = in.Sid
 	}
+	if in.Jti != "" {
+		info["jti"] = in.Jti
+	}
 	if len(in.Roles) > 0 {
 		info["roles"] = in.Roles
 	}

@@ -63,14 +63,19 @@ func (u *User) HasRole(role string) bool {
 	return ok
 }
 
-// isRolesClaim reports whether an application claim would collide with
-// the roles claim, in any case encoding/json would match.
-func isRolesClaim(name string) bool { return strings.EqualFold(name, rolesClaim) }
-
-// withRoles adds the user's roles to the claims of an access token.
+// withRoles adds the user's roles to the claims of an access token,
+// unless the application's own claims ([WithClaims]) set "roles" already,
+// in any case encoding/json would match: applications that put roles in
+// tokens before Gatehouse kept them go on doing so unchanged, and a token
+// never carries two spellings of the claim.
 func withRoles(u *User, extra map[string]any) map[string]any {
 	if len(u.Roles) == 0 {
 		return extra
+	}
+	for k := range extra {
+		if strings.EqualFold(k, rolesClaim) {
+			return extra
+		}
 	}
 	out := make(map[string]any, len(extra)+1)
 	for k, v := range extra {
