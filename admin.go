@@ -411,6 +411,7 @@ func (h *handler) adminPatchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, adminUser(u))
 	return nil
 }

@@ -74,7 +74,7 @@ func bearerToken(r *http.Request) (string, error) {
 // the token's session ID. It takes access tokens only: an API key may not
 // act on the account itself (see apikeys.go).
 func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
-	if tok, err := bearerToken(r); err == nil && isAPIKey(tok) {
+	if tok, err := bearerToken(r); err == nil && a.adm.keys != nil && isAPIKey(tok) {
 		return nil, ErrAPIKeyNotAllowed
 	}
 	uc, err := a.userContext(r)

@@ -572,6 +572,8 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("admin", func(t *testing.T) { adminContract(t, ct) }) // admin_openapi_test.go
+
 	ct.checkCoverage(t)
 }
 
