@@ -14,7 +14,7 @@ type userKey struct{}
 type authenticated struct {
 	user      User
 	sessionID string
-	claims    []byte // JSON object, shared and read-only: ClaimsFromContext decodes a copy
+	claims    []byte      // JSON object, shared and read-only: ClaimsFromContext decodes a copy
 	key       *apiKeyAuth // the API key, when one authenticated the request (apikeys.go)
 }
 

@@ -24,10 +24,10 @@ var (
 )
 
 // joinNames is how roles and scopes are stored: sorted names joined by
-// commas, '' for none. Names never hold a comma.
+// commas, ” for none. Names never hold a comma.
 func joinNames(names []string) string { return strings.Join(names, ",") }
 
-// namesDest scans a joined list of names; '' is nil.
+// namesDest scans a joined list of names; ” is nil.
 type namesDest struct{ names *[]string }
 
 func (d namesDest) Scan(src any) error {
