@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -237,12 +238,14 @@ func (a *Authenticator) revokeKey(ctx context.Context, k *APIKey) error {
 // verifyAPIKey checks an API key and returns a context that carries its
 // user and the key. An unknown or malformed key is charged to the client's
 // address; past its budget the answer is 429 without a look-up.
-func (a *Authenticator) verifyAPIKey(ctx context.Context, token string) (*userContext, error) {
+// r, when not nil, is the request, whose client address counts when the
+// context records none; it is read only when the key is not cached.
+func (a *Authenticator) verifyAPIKey(ctx context.Context, r *http.Request, token string) (*userContext, error) {
 	now := a.cfg.clock()
 	e, ok := a.adm.keyCache.Get(token)
 	if !ok || now.Sub(e.fetched) >= a.cfg.userCacheTTL {
 		var err error
-		if e, err = a.lookUpKey(ctx, token, now); err != nil {
+		if e, err = a.lookUpKey(ctx, a.keyClient(ctx, r), token, now); err != nil {
 			return nil, err
 		}
 	}
@@ -275,10 +278,11 @@ func (a *Authenticator) verifyAPIKey(ctx context.Context, token string) (*userCo
 	return uc, nil
 }
 
-// lookUpKey reads a key from the store, under the address budget.
-func (a *Authenticator) lookUpKey(ctx context.Context, token string, now time.Time) (*keyEntry, error) {
+// lookUpKey reads a key from the store, under the budget of the client
+// address addr.
+func (a *Authenticator) lookUpKey(ctx context.Context, addr netip.Addr, token string, now time.Time) (*keyEntry, error) {
 	budgetKey := ""
-	if addr := clientOf(ctx).addr; addr.IsValid() && a.adm.keyBudget != nil {
+	if addr.IsValid() && a.adm.keyBudget != nil {
 		budgetKey = a.throttle.keys.key("api_key", addrKey(addr))
 		wait, err := a.adm.keyBudget.Check(ctx, budgetKey)
 		if err != nil {
@@ -375,17 +379,15 @@ func hasScopes(have, want []string) bool {
 	return true
 }
 
-// keyContext returns the request's context with its client, when the
-// handler has not recorded it: the key budget is per address.
-func (a *Authenticator) keyContext(r *http.Request) context.Context {
-	ctx := r.Context()
-	if _, ok := ClientFromContext(ctx); ok {
-		return ctx
+// keyClient returns the client address a key is charged to: the
+// context's, as the handlers and ContextWithClient record it, or else the
+// request's (see WithTrustedProxy).
+func (a *Authenticator) keyClient(ctx context.Context, r *http.Request) netip.Addr {
+	if addr := clientOf(ctx).addr; addr.IsValid() || r == nil {
+		return addr
 	}
-	if addr, ok := a.cfg.trustedProxy.clientAddr(r); ok {
-		return ContextWithClient(ctx, Client{Addr: addr, UserAgent: r.UserAgent()})
-	}
-	return ctx
+	addr, _ := a.cfg.trustedProxy.clientAddr(r)
+	return addr
 }
 
 // apiKeyJSON is a key as its owner sees it: never the key or its hash.

@@ -173,7 +173,7 @@ func (h *handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if !isAPIKey(tok) {
 		return ErrInsufficientScope
 	}
-	uc, err := h.a.verifyAPIKey(r.Context(), tok)
+	uc, err := h.a.verifyAPIKey(r.Context(), r, tok)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func (a *Authenticator) userContext(r *http.Request) (*userContext, error) {
 		return nil, err
 	}
 	if a.adm.keys != nil && isAPIKey(token) {
-		return a.verifyAPIKey(a.keyContext(r), token)
+		return a.verifyAPIKey(r.Context(), r, token)
 	}
 	return a.verifyAccess(r.Context(), token)
 }

@@ -18,7 +18,7 @@ func (a *Authenticator) Revoke(ctx context.Context, token string) error {
 		if a.adm.keys == nil {
 			return nil
 		}
-		e, err := a.lookUpKey(ctx, token, a.cfg.clock())
+		e, err := a.lookUpKey(ctx, clientOf(ctx).addr, token, a.cfg.clock())
 		switch {
 		case errors.Is(err, ErrInvalidToken):
 			return nil
