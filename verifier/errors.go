@@ -29,7 +29,23 @@ var (
 	// cannot be used safely (wrong curve, RSA under 2048 bits, empty or
 	// repeated key ID, private material) or a malformed key set.
 	ErrInvalidKey = errors.New("verifier: invalid key")
+
+	// ErrTokenInactive is returned, with [WithIntrospection], for a token
+	// that verifies but that Gatehouse no longer considers active. It
+	// matches [ErrInvalidToken].
+	ErrTokenInactive error = inactiveError{}
+
+	// ErrIntrospectionUnavailable is returned, with [WithIntrospection],
+	// when Gatehouse's introspection endpoint could not answer. The
+	// middleware answers 503.
+	ErrIntrospectionUnavailable = errors.New("verifier: introspection unavailable")
 )
+
+// inactiveError is ErrTokenInactive: a match for ErrInvalidToken.
+type inactiveError struct{}
+
+func (inactiveError) Error() string { return "verifier: token no longer active" }
+func (inactiveError) Unwrap() error { return ErrInvalidToken }
 
 // expiredError is ErrTokenExpired: its own one-line message, and a match
 // for ErrInvalidToken.

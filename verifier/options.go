@@ -21,6 +21,7 @@ type config struct {
 	refetchEvery time.Duration
 	logger       *slog.Logger
 	errorHandler func(http.ResponseWriter, *http.Request, error)
+	introspect   *introspectConfig // nil: off (introspect.go)
 }
 
 func defaultConfig() config {
