@@ -7,6 +7,11 @@
 //	go run ./examples/server -db postgres://...   # or mysql://user:pass@tcp(host:3306)/db
 //	go run ./examples/server users disable NAME   # revoke a user's tokens and block logins
 //	go run ./examples/server users enable NAME
+//	go run ./examples/server users list [--query Q]
+//	go run ./examples/server users role add NAME admin   # or remove; "admin" opens /auth/admin/
+//
+// The admin API (/auth/admin/) is on for users holding the role "admin",
+// and so are API keys (/auth/api-keys) and introspection.
 //
 // It reads JWT_SECRET_KEY, JWT_ACCESS_EXP_MINUTES and JWT_REFRESH_EXP_DAYS.
 // Without JWT_SECRET_KEY it generates a random secret once and keeps it in a
@@ -90,9 +95,12 @@ type config struct {
 const defaultSecretFile = "gatehouse.secret"
 
 const usageText = `usage: server [flags] [users disable|enable NAME]
+       server [flags] users list [--query Q]
+       server [flags] users role add|remove NAME ROLE
 
 Serves the Gatehouse endpoints under /auth/, GET /hello and a demo page at /.
 With "users disable NAME" it revokes a user's tokens and blocks their logins.
+"users role add NAME admin" opens the admin API under /auth/admin/ to NAME.
 
 Environment: JWT_SECRET_KEY (the HMAC signing secret, 32+ bytes),
 JWT_ACCESS_EXP_MINUTES (default 30), JWT_REFRESH_EXP_DAYS (default 7).
@@ -282,6 +290,8 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 			auth.WithRefreshTTL(c.refreshTTL),
 			auth.WithLogger(logger),
 			auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
+			auth.WithAdminRole(adminRole), // admin.go
+			auth.WithAPIKeys(),
 		}
 		return auth.New(store, append(opts, extra...)...)
 	}
@@ -308,7 +318,11 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
 }
 
-// pruneSessions deletes expired and revoked sessions every interval until
+// auditRetention is how long the audit trail is kept.
+const auditRetention = 90 * 24 * time.Hour
+
+// pruneSessions deletes expired and revoked sessions, and audit entries
+// older than auditRetention, every interval until
 // ctx is done. The library starts no goroutines; the application owns this
 // one.
 func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Duration, logger *slog.Logger) {
@@ -325,6 +339,11 @@ func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Durati
 				continue
 			}
 			logger.Debug("pruned sessions", "count", n)
+			if n, err := a.PruneAudit(ctx, auditRetention); err != nil {
+				logger.Warn("pruning the audit trail failed", "error", err)
+			} else {
+				logger.Debug("pruned audit entries", "count", n)
+			}
 		}
 	}
 }
@@ -453,6 +472,9 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 // usersCommand runs "users disable NAME" and "users enable NAME" through the
 // library, so that disabling revokes the user's tokens.
 func usersCommand(ctx context.Context, a *auth.Authenticator, args []string, out io.Writer) error {
+	if len(args) >= 2 && args[0] == "users" && (args[1] == "list" || args[1] == "role") {
+		return adminCommand(ctx, a, args, out)
+	}
 	if len(args) != 3 || args[0] != "users" || (args[1] != "disable" && args[1] != "enable") {
 		return errors.New("usage: server [-db STORE] users disable|enable NAME")
 	}
