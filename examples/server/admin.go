@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/auth"
 )
@@ -88,5 +90,28 @@ func listUsers(ctx context.Context, a *auth.Authenticator, query string, out io.
 			return nil
 		}
 		q.After = page[len(page)-1].Username
+	}
+}
+
+// auditRetention is how long the audit trail is kept.
+const auditRetention = 90 * 24 * time.Hour
+
+// pruneAudit deletes audit entries older than auditRetention every
+// interval until ctx is done.
+func pruneAudit(ctx context.Context, a *auth.Authenticator, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.PruneAudit(ctx, auditRetention)
+			if err != nil {
+				logger.Warn("pruning the audit trail failed", "error", err)
+				continue
+			}
+			logger.Debug("pruned audit entries", "count", n)
+		}
 	}
 }

@@ -315,14 +315,11 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 	}
 	logger.Info("tokens", "issuer", iss, "audience", aud)
 	go pruneSessions(ctx, a, time.Hour, logger)
+	go pruneAudit(ctx, a, time.Hour, logger) // admin.go
 	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
 }
 
-// auditRetention is how long the audit trail is kept.
-const auditRetention = 90 * 24 * time.Hour
-
-// pruneSessions deletes expired and revoked sessions, and audit entries
-// older than auditRetention, every interval until
+// pruneSessions deletes expired and revoked sessions every interval until
 // ctx is done. The library starts no goroutines; the application owns this
 // one.
 func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Duration, logger *slog.Logger) {
@@ -339,11 +336,6 @@ func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Durati
 				continue
 			}
 			logger.Debug("pruned sessions", "count", n)
-			if n, err := a.PruneAudit(ctx, auditRetention); err != nil {
-				logger.Warn("pruning the audit trail failed", "error", err)
-			} else {
-				logger.Debug("pruned audit entries", "count", n)
-			}
 		}
 	}
 }
