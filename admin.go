@@ -34,11 +34,9 @@ const (
 	maxPageSize     = 200
 )
 
-// Errors of the admin API that only the HTTP layer produces.
-var (
-	errNoSuchUser = &kindError{kind: errNotFound, msg: "auth: admin: no such user"}
-	errBadQuery   = errors.New("auth: bad query parameter")
-)
+// errNoSuchUser is the admin API's 404 for a user ID, which only the HTTP
+// layer produces (elsewhere a missing user is ErrUserNotFound).
+var errNoSuchUser = &kindError{kind: errNotFound, msg: "auth: admin: no such user"}
 
 // adminState is what the Authenticator keeps for administration and API
 // keys: the store's optional abilities, under the store timeout, and the
@@ -342,8 +340,9 @@ func (h *handler) adminGetUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readObject decodes a JSON object body into dst, a struct of pointer
-// fields whose json tags name the members; absent members stay nil.
+// readObject decodes a JSON object body: each member named in dst is
+// decoded into the pointer dst holds for it; absent members stay as they
+// are.
 // Member names match exactly, and each member of the wrong type is a
 // validation problem of its own.
 func readObject(w http.ResponseWriter, r *http.Request, dst map[string]any) error {
