@@ -300,21 +300,31 @@ func (h *handler) adminListUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
+	var out struct {
 		Users []adminUserJSON `json:"users"`
 		Next  *string         `json:"next"`
-	}{Users: make([]adminUserJSON, 0, min(len(list), limit))}
-	for i, u := range list {
-		if i == limit {
-			next := h.a.adm.cursors.issue("users", query, list[i-1].Username)
-			out.Next = &next
-			break
-		}
-		out.Users = append(out.Users, adminUser(u))
 	}
+	out.Users, out.Next = pageOf(list, limit, adminUser, func(u *User) string {
+		return h.a.adm.cursors.issue("users", query, u.Username)
+	})
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// pageOf turns the items a listing read (a page and one more, when there
+// is a next page) into the page's views and the cursor of the next page,
+// made from the page's last item; nil on the last page.
+func pageOf[T, V any](list []T, limit int, view func(T) V, cursor func(T) string) ([]V, *string) {
+	out := make([]V, 0, min(len(list), limit))
+	for _, item := range list[:min(len(list), limit)] {
+		out = append(out, view(item))
+	}
+	if len(list) <= limit {
+		return out, nil
+	}
+	next := cursor(list[limit-1])
+	return out, &next
 }
 
 // targetUser reads the user named by the path, or errNoSuchUser.
@@ -526,6 +536,15 @@ type auditJSON struct {
 	Detail   json.RawMessage `json:"detail"`
 }
 
+func auditView(e *AuditEntry) auditJSON {
+	detail := json.RawMessage(e.Detail)
+	if !json.Valid(detail) {
+		detail = json.RawMessage("{}")
+	}
+	return auditJSON{ID: e.ID, Time: e.Time.UTC(), Action: e.Action, ActorID: e.ActorID,
+		TargetID: e.TargetID, IP: e.IP, Detail: detail}
+}
+
 func (h *handler) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	r, _, err := h.requireAdmin(r)
 	if err != nil {
@@ -544,23 +563,13 @@ func (h *handler) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
+	var out struct {
 		Entries []auditJSON `json:"entries"`
 		Next    *string     `json:"next"`
-	}{Entries: make([]auditJSON, 0, min(len(list), limit))}
-	for i, e := range list {
-		if i == limit {
-			next := h.a.adm.cursors.issue("audit", "user="+user, list[i-1].ID)
-			out.Next = &next
-			break
-		}
-		detail := json.RawMessage(e.Detail)
-		if !json.Valid(detail) {
-			detail = json.RawMessage("{}")
-		}
-		out.Entries = append(out.Entries, auditJSON{ID: e.ID, Time: e.Time.UTC(), Action: e.Action, ActorID: e.ActorID,
-			TargetID: e.TargetID, IP: e.IP, Detail: detail})
 	}
+	out.Entries, out.Next = pageOf(list, limit, auditView, func(e *AuditEntry) string {
+		return h.a.adm.cursors.issue("audit", "user="+user, e.ID)
+	})
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
 	return nil

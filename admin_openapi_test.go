@@ -283,20 +283,7 @@ func adminContract(t *testing.T, ct *contract) {
 			post("/auth/introspect", ctForm, "token=x", keyTok...),
 			post("/auth/revoke", ctForm, "token="+url.QueryEscape(p.RefreshToken)),
 		}
-		for _, c := range []struct {
-			err    error
-			status int
-		}{{errDown, 503}, {errBroken, 500}} {
-			store.setErr(c.err)
-			clock.Advance(3 * time.Second)
-			for _, cl := range calls {
-				r := ct.check(t, h, cl, well, c.status)
-				if strings.Contains(string(r.body), "pq:") || strings.Contains(string(r.body), "dial tcp") {
-					t.Errorf("%s %s leaks the store error: %s", cl.method, cl.path, r.body)
-				}
-			}
-		}
-		store.setErr(nil)
+		ct.checkStoreFailures(t, h, store.setErr, clock, calls)
 	})
 	t.Run("routing", func(t *testing.T) {
 		for _, c := range []call{
@@ -308,4 +295,25 @@ func adminContract(t *testing.T, ct *contract) {
 			ct.checkRouting(t, h, c, http.StatusMethodNotAllowed)
 		}
 	})
+}
+
+// checkStoreFailures makes the store fail each call with an outage (503)
+// and then with another error (500), past the user cache's TTL so that the
+// middleware asks the store, and checks that no response leaks the error.
+func (ct *contract) checkStoreFailures(t *testing.T, h http.Handler, setErr func(error), clock *fakeClock, calls []call) {
+	t.Helper()
+	for _, c := range []struct {
+		err    error
+		status int
+	}{{errDown, 503}, {errBroken, 500}} {
+		setErr(c.err)
+		clock.Advance(3 * time.Second)
+		for _, cl := range calls {
+			r := ct.check(t, h, cl, true, c.status)
+			if strings.Contains(string(r.body), "pq:") || strings.Contains(string(r.body), "dial tcp") {
+				t.Errorf("%s %s leaks the store error: %s", cl.method, cl.path, r.body)
+			}
+		}
+	}
+	setErr(nil)
 }

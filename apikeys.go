@@ -257,20 +257,8 @@ func (a *Authenticator) verifyAPIKey(ctx context.Context, r *http.Request, token
 		return nil, ErrTokenExpired
 	}
 	uc := &userContext{Context: ctx, v: authenticated{key: &e.auth}}
-	cached, err := a.currentUser(ctx, k.UserID, now, &uc.v.user)
-	if err == nil && cached && uc.v.user.TokenVersion < k.TokenVersion {
-		a.users.Remove(k.UserID)
-		_, err = a.currentUser(ctx, k.UserID, now, &uc.v.user)
-	}
-	switch {
-	case errors.Is(err, ErrUserNotFound):
-		return nil, joinErr(ErrInvalidToken, ErrUserNotFound)
-	case err != nil:
-		return nil, a.storeErr("look up user", err)
-	case uc.v.user.Disabled:
-		return nil, ErrUserDisabled
-	case uc.v.user.TokenVersion != k.TokenVersion:
-		return nil, ErrTokenInvalidated
+	if err := a.activeUser(ctx, k.UserID, k.TokenVersion, now, &uc.v.user); err != nil {
+		return nil, err
 	}
 	if now.Sub(e.touched) >= keyTouchInterval && now.Sub(k.LastUsedAt) >= keyTouchInterval {
 		a.touchKey(ctx, token, e, now)
