@@ -25,7 +25,7 @@ type adminFixture struct {
 	token string // root's access token
 }
 
-func newAdminFixture(t *testing.T, opts ...auth.Option) *adminFixture {
+func newAdminFixture(t testing.TB, opts ...auth.Option) *adminFixture {
 	t.Helper()
 	f := newFixture(t, append([]auth.Option{auth.WithAdminRole("admin"), auth.WithAPIKeys()}, opts...)...)
 	af := &adminFixture{fixture: f, h: f.a.Handler()}
@@ -61,7 +61,7 @@ type listPage struct {
 	Next *string `json:"next"`
 }
 
-func decode[T any](t *testing.T, r response) T {
+func decode[T any](t testing.TB, r response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.body, &v); err != nil {
