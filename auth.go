@@ -44,6 +44,7 @@ type Authenticator struct {
 	mfa          *mfaThrottle
 	stateKey     []byte // signs plug-ins' state tokens
 	pluginRoutes []Route
+	adm          adminState // admin API, API keys, audit trail (admin.go)
 }
 
 // New returns an Authenticator that keeps users in store. A signing key is
@@ -89,6 +90,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	if err := a.setupMFA(store); err != nil {
+		return nil, err
+	}
+	if err := a.initAdmin(store); err != nil {
 		return nil, err
 	}
 	return a, nil

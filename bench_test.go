@@ -66,6 +66,22 @@ func BenchmarkMiddlewareRepeatToken(b *testing.B) {
 	benchRequest(b, a.Middleware(okHandler), p.AccessToken)
 }
 
+// BenchmarkMiddlewareRepeatAPIKey is the repeat-token case for an API key
+// (issue 15): the key and the user's state are fresh in their caches, and
+// last_used_at was written within the minute.
+func BenchmarkMiddlewareRepeatAPIKey(b *testing.B) {
+	a, p := benchFixture(b, auth.WithAPIKeys())
+	u, err := a.VerifyAccessToken(context.Background(), p.AccessToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, key, err := a.CreateAPIKey(context.Background(), u.ID, "bench", []string{"repo:read"}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRequest(b, a.Middleware(okHandler), key)
+}
+
 // BenchmarkMiddlewareFirstSight verifies the token's signature and claims on
 // every request (no token cache); the user's state comes from the cache.
 func BenchmarkMiddlewareFirstSight(b *testing.B) {

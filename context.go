@@ -19,6 +19,7 @@ type authenticated struct {
 	jkt       string   // the DPoP key the token is bound to, "" for a bearer token
 	amr       []string // shared and read-only: AuthenticationFromContext copies it
 	authTime  time.Time
+	key       *apiKeyAuth // the API key, when one authenticated the request (apikeys.go)
 }
 
 // userContext is a request context that carries the authenticated user.

@@ -186,3 +186,64 @@ func (s timedCredentials) UseNonce(ctx context.Context, id string, expires time.
 func (s timedCredentials) DeleteNonces(ctx context.Context, before time.Time) (int, error) {
 	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.CredentialStore.DeleteNonces(ctx, before) })
 }
+
+// timedLister, timedKeys and timedAudit are the optional abilities of
+// admin.go under the store timeout.
+type timedLister struct {
+	UserLister
+	d time.Duration
+}
+
+func (s timedLister) ListUsers(ctx context.Context, q UserQuery) ([]*User, error) {
+	return within(ctx, s.d, func(ctx context.Context) ([]*User, error) { return s.UserLister.ListUsers(ctx, q) })
+}
+
+type timedKeys struct {
+	APIKeyStore
+	d time.Duration
+}
+
+func (s timedKeys) CreateAPIKey(ctx context.Context, k *APIKey) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.APIKeyStore.CreateAPIKey(ctx, k) })
+}
+
+func (s timedKeys) APIKey(ctx context.Context, id string) (*APIKey, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*APIKey, error) { return s.APIKeyStore.APIKey(ctx, id) })
+}
+
+func (s timedKeys) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*APIKey, error) { return s.APIKeyStore.APIKeyByHash(ctx, hash) })
+}
+
+func (s timedKeys) UserAPIKeys(ctx context.Context, userID string) ([]*APIKey, error) {
+	return within(ctx, s.d, func(ctx context.Context) ([]*APIKey, error) { return s.APIKeyStore.UserAPIKeys(ctx, userID) })
+}
+
+func (s timedKeys) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.APIKeyStore.RevokeAPIKey(ctx, id, at) })
+}
+
+func (s timedKeys) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.APIKeyStore.TouchAPIKey(ctx, id, at) })
+}
+
+func (s timedKeys) DeleteAPIKeys(ctx context.Context, before time.Time) (int, error) {
+	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.APIKeyStore.DeleteAPIKeys(ctx, before) })
+}
+
+type timedAudit struct {
+	AuditStore
+	d time.Duration
+}
+
+func (s timedAudit) AppendAudit(ctx context.Context, e *AuditEntry) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.AuditStore.AppendAudit(ctx, e) })
+}
+
+func (s timedAudit) AuditEntries(ctx context.Context, q AuditQuery) ([]*AuditEntry, error) {
+	return within(ctx, s.d, func(ctx context.Context) ([]*AuditEntry, error) { return s.AuditStore.AuditEntries(ctx, q) })
+}
+
+func (s timedAudit) DeleteAudit(ctx context.Context, before time.Time) (int, error) {
+	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.AuditStore.DeleteAudit(ctx, before) })
+}

@@ -233,6 +233,15 @@ func (a *Authenticator) dpopUserContext(r *http.Request) (*userContext, error) {
 	case err != nil:
 		return nil, wrap(ErrInvalidToken)
 	}
+	if !usedDPoP && a.adm.keys != nil && isAPIKey(token) {
+		// API keys are a credential of their own, not access tokens: DPoP
+		// does not bind them, in any mode (docs/dpop.md).
+		uc, err := a.verifyAPIKey(r.Context(), r, token)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return uc, nil
+	}
 	uc, err := a.verifyAccess(r.Context(), token)
 	if err != nil {
 		return nil, wrap(err)

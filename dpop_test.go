@@ -617,3 +617,21 @@ func TestDPoPReplayCacheDown(t *testing.T) {
 		t.Errorf("replay cache down: %d %s, want 503", res.status, res.body)
 	}
 }
+
+// TestAPIKeysUnderDPoP: API keys are a credential of their own, not access
+// tokens, so DPoP does not bind them: they work as Bearer in every mode.
+func TestAPIKeysUnderDPoP(t *testing.T) {
+	f := newFixture(t, auth.WithDPoP(auth.DPoPRequired), auth.WithAPIKeys())
+	u := f.register(t, "kim", "password-1")
+	_, key, err := f.a.CreateAPIKey(context.Background(), u.ID, "script", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := f.a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	if r := do(h, http.MethodGet, "/x", "", "", bearer(key)...); r.status != http.StatusNoContent {
+		t.Fatalf("API key under DPoP required: %d %s", r.status, r.body)
+	}
+	if r := do(h, http.MethodGet, "/x", "", "", bearer(key[:len(key)-1]+"x")...); r.status != http.StatusUnauthorized {
+		t.Fatalf("a mistyped key: %d %s", r.status, r.body)
+	}
+}

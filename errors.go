@@ -196,6 +196,45 @@ var (
 	// the store does not implement [CredentialStore]. The handlers answer
 	// 501.
 	ErrMFAUnsupported = errors.New("auth: the store does not keep second factors")
+	// Administration and API keys (admin.go, roles.go, apikeys.go).
+
+	// ErrInsufficientRole is returned when the user lacks a role that
+	// [Authenticator.RequireRole] or the admin API requires (403).
+	ErrInsufficientRole = errors.New("auth: insufficient role")
+
+	// ErrInsufficientScope is returned when an API key lacks a scope that
+	// [Authenticator.RequireScope] requires (403).
+	ErrInsufficientScope = errors.New("auth: insufficient scope")
+
+	// ErrAPIKeyNotAllowed is returned when an API key is presented where
+	// only a user's own access token may act: managing keys, changing the
+	// password, sessions, the admin API (403).
+	ErrAPIKeyNotAllowed = errors.New("auth: API keys cannot be used here")
+
+	// ErrAPIKeyNotFound is returned by an [APIKeyStore], and by
+	// RevokeAPIKey, when no key matches (for RevokeAPIKey: none of the
+	// caller's own).
+	ErrAPIKeyNotFound = errors.New("auth: API key not found")
+
+	// ErrAPIKeysUnsupported is returned by the API key operations when
+	// [WithAPIKeys] is off or the store does not implement [APIKeyStore].
+	ErrAPIKeysUnsupported = errors.New("auth: API keys are not enabled")
+
+	// ErrInvalidCursor is returned for a page cursor that this server did
+	// not issue for the same query (400).
+	ErrInvalidCursor = errors.New("auth: invalid cursor")
+
+	// ErrLastAdmin is returned when a change would leave no enabled user
+	// holding the admin role (409).
+	ErrLastAdmin = errors.New("auth: the last admin cannot be removed")
+
+	// ErrSelfLockout is returned when admins try to disable or delete
+	// themselves or drop their own admin role through the admin API (409).
+	ErrSelfLockout = errors.New("auth: admins cannot lock themselves out")
+
+	// ErrAdminUnsupported is returned when the store lacks the ability an
+	// admin operation needs ([UserLister] or [AuditStore]) (501).
+	ErrAdminUnsupported = errors.New("auth: the store does not support this admin operation")
 )
 
 // isTransient reports whether err means "not now" rather than "no": the

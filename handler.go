@@ -94,12 +94,19 @@ func (a *Authenticator) newHandler(cookie bool) *handler {
 	}
 	h.addMFARoutes()
 	h.addPluginRoutes()
+	h.adminRoutes()
 	return h
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// A prefix route (sessions/{id}) needs its ID.
-	path := h.routePath(r.URL.Path)
+	// A prefix route (sessions/{id}, passkeys/{id}) needs its ID; admin
+	// routes have more segments (admin.go).
+	path := r.URL.Path
+	if p, ok := adminPattern(path); ok {
+		path = p
+	} else {
+		path = h.routePath(path)
+	}
 	rt, ok := h.routes[path]
 	if !ok {
 		var err error = errNotFound
@@ -109,7 +116,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.a.cfg.errorHandler(w, r, err)
 		return
 	}
-	if !rt.allows(r.Method) {
+	if rt.method != "" && !rt.allows(r.Method) { // "": the route checks (admin.go)
 		w.Header().Set("Allow", rt.method)
 		h.a.cfg.errorHandler(w, r, errMethodNotAllowed)
 		return

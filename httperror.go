@@ -117,6 +117,8 @@ func problemFor(err error) problem {
 			detail = "Too many registrations, retry later"
 		case "mfa":
 			detail = "Too many wrong codes, retry later"
+		case "api_key":
+			detail = "Too many invalid API keys, retry later"
 		}
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: detail,
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
@@ -142,6 +144,24 @@ func problemFor(err error) problem {
 		return problem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", detail: "Request body too large"}
 	case errors.As(err, &mount):
 		return problem{status: http.StatusNotFound, code: "not_found", detail: mount.detail()}
+	case errors.Is(err, errNoSuchUser):
+		return problem{status: http.StatusNotFound, code: "user_not_found", detail: "User not found"}
+	case errors.Is(err, ErrAPIKeyNotFound):
+		return problem{status: http.StatusNotFound, code: "api_key_not_found", detail: "API key not found"}
+	case errors.Is(err, ErrInvalidCursor):
+		return problem{status: http.StatusBadRequest, code: "invalid_cursor", detail: "Invalid cursor: use the next value of an earlier page of the same query"}
+	case errors.Is(err, ErrInsufficientRole):
+		return problem{status: http.StatusForbidden, code: "insufficient_role", detail: "Insufficient role"}
+	case errors.Is(err, ErrInsufficientScope):
+		return problem{status: http.StatusForbidden, code: "insufficient_scope", detail: "Insufficient scope", challenge: `Bearer error="insufficient_scope"`}
+	case errors.Is(err, ErrAPIKeyNotAllowed):
+		return problem{status: http.StatusForbidden, code: "api_key_not_allowed", detail: "API keys cannot be used here; use an access token"}
+	case errors.Is(err, ErrLastAdmin):
+		return problem{status: http.StatusConflict, code: "last_admin", detail: "The last enabled admin cannot be removed, disabled or deleted"}
+	case errors.Is(err, ErrSelfLockout):
+		return problem{status: http.StatusConflict, code: "self_lockout", detail: "Admins cannot disable or delete themselves or drop their own admin role"}
+	case errors.Is(err, ErrAdminUnsupported):
+		return problem{status: http.StatusNotImplemented, code: "admin_unsupported", detail: "The store does not support this operation"}
 	case errors.Is(err, errNotFound):
 		return problem{status: http.StatusNotFound, code: "not_found", detail: "Not Found"}
 	case errors.Is(err, errMethodNotAllowed):

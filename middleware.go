@@ -75,8 +75,12 @@ func bearerToken(r *http.Request) (string, error) {
 }
 
 // authenticateRequest returns the user of the request's bearer token and
-// the token's session ID.
+// the token's session ID. It takes access tokens only: an API key may not
+// act on the account itself (see apikeys.go).
 func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
+	if tok, err := bearerToken(r); err == nil && a.adm.keys != nil && isAPIKey(tok) {
+		return nil, ErrAPIKeyNotAllowed
+	}
 	uc, err := a.userContext(r)
 	if err != nil {
 		return nil, err
@@ -93,6 +97,9 @@ func (a *Authenticator) userContext(r *http.Request) (*userContext, error) {
 	token, err := bearerToken(r)
 	if err != nil {
 		return nil, err
+	}
+	if a.adm.keys != nil && isAPIKey(token) {
+		return a.verifyAPIKey(r.Context(), r, token)
 	}
 	return a.verifyAccess(r.Context(), token)
 }

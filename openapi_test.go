@@ -468,21 +468,7 @@ func TestOpenAPIContract(t *testing.T) {
 			get("/auth/sessions", tok...),
 			del("/auth/sessions/whatever", tok...),
 		}
-		for _, c := range []struct {
-			err    error
-			status int
-		}{{errDown, 503}, {errBroken, 500}} {
-			store.setErr(c.err)
-			// Past the user cache's TTL, so the middleware asks the store.
-			clock.Advance(3 * time.Second)
-			for _, cl := range calls {
-				r := ct.check(t, h, cl, well, c.status)
-				if strings.Contains(string(r.body), "pq:") || strings.Contains(string(r.body), "dial tcp") {
-					t.Errorf("%s %s leaks the store error: %s", cl.method, cl.path, r.body)
-				}
-			}
-		}
-		store.setErr(nil)
+		ct.checkStoreFailures(t, h, store.setErr, clock, calls) // admin_openapi_test.go
 	})
 
 	// A store without sessions: the session endpoints answer 501.
@@ -578,6 +564,7 @@ func TestOpenAPIContract(t *testing.T) {
 
 	t.Run("dpop", func(t *testing.T) { checkDPoPContract(t, ct, clock) })
 	t.Run("mfa", func(t *testing.T) { checkMFAContract(t, ct) })
+	t.Run("admin", func(t *testing.T) { adminContract(t, ct) }) // admin_openapi_test.go
 
 	ct.checkCoverage(t)
 }

@@ -62,6 +62,8 @@ type config struct {
 	dpopReplay           DPoPReplayCache
 
 	mfa mfaConfig // second factors and passkeys: see the end of this file
+
+	admin adminConfig // admin API, API keys: see the end of this file
 }
 
 func defaultConfig() config {
@@ -91,6 +93,7 @@ func defaultConfig() config {
 		dpopPast:   time.Minute,
 		dpopFuture: 5 * time.Second,
 		mfa:        defaultMFA(),
+		admin:      defaultAdmin(),
 	}
 }
 
@@ -374,6 +377,9 @@ func (c *config) validate() error {
 		return err
 	}
 	if err := c.mfa.validate(); err != nil {
+		return err
+	}
+	if err := c.admin.validate(); err != nil {
 		return err
 	}
 	if c.insecureHash {
@@ -683,4 +689,67 @@ func WithMFALimiters(perToken, perUser Limiter) Option {
 // /auth/ and can satisfy the second factor. Defaults to none.
 func WithPlugin(p Plugin) Option {
 	return func(c *config) { c.mfa.plugins = append(c.mfa.plugins, p) }
+}
+
+// adminConfig holds the options of the admin API and of API keys.
+type adminConfig struct {
+	role        string // "" turns the admin API off
+	apiKeys     bool
+	keyLimit    RateLimit
+	keyLimiter  Limiter
+	customLimit bool
+	hashKey     []byte // nil: derived from the signing key
+}
+
+func defaultAdmin() adminConfig {
+	return adminConfig{keyLimit: RateLimit{Burst: 20, Every: 6 * time.Second}}
+}
+
+func (c *adminConfig) validate() error {
+	if c.role != "" && !validName(c.role) {
+		return configErr(ErrInvalidConfig, "auth: admin role %q: want 1 to %d letters, digits and ':._-'", c.role, maxNameLen)
+	}
+	if c.hashKey != nil && len(c.hashKey) < 32 {
+		return configErr(ErrWeakSecret, "auth: API key hash key is %d bytes; it must be at least 32", len(c.hashKey))
+	}
+	if !c.customLimit {
+		return c.keyLimit.Validate()
+	}
+	return nil
+}
+
+// WithAdminRole turns on the admin API under /auth/admin/ (see
+// [Authenticator.Handler]) for users holding role: listing and searching
+// users, disabling, deleting and changing their roles, ending their
+// sessions, and reading the audit trail. Defaults to "" (off).
+func WithAdminRole(role string) Option { return func(c *config) { c.admin.role = role } }
+
+// WithAPIKeys turns on personal access tokens: the /auth/api-keys
+// endpoints, "Authorization: Bearer gh_..." in [Authenticator.Middleware],
+// and RFC 7662 introspection for keys holding the "introspect" scope. The
+// store must implement [APIKeyStore]. Defaults to off.
+func WithAPIKeys() Option { return func(c *config) { c.admin.apiKeys = true } }
+
+// WithAPIKeyLimit sets the budget, per client address, of requests with an
+// API key that is not valid (unknown, revoked, expired or mistyped); a
+// client over it gets 429 without a look-up. Defaults to a burst of 20,
+// then 1 every 6 seconds. A zero RateLimit turns the budget off.
+func WithAPIKeyLimit(l RateLimit) Option {
+	return func(c *config) { c.admin.keyLimit, c.admin.keyLimiter, c.admin.customLimit = l, nil, false }
+}
+
+// WithAPIKeyLimiter replaces the in-memory budget of [WithAPIKeyLimit]
+// with a limiter of your own, such as the Redis one in the redislimit
+// module, so that instances share it. A nil Limiter turns it off.
+func WithAPIKeyLimiter(l Limiter) Option {
+	return func(c *config) { c.admin.keyLimiter, c.admin.customLimit = l, true }
+}
+
+// WithAPIKeyHashKey sets the secret (at least 32 bytes) under which API
+// keys are hashed for the store. Defaults to a key derived from the
+// signing key, which ties every API key to it: set this before you rotate
+// signing keys, or the keys made before stop working. Changing it later
+// has the same effect. The slice is copied.
+func WithAPIKeyHashKey(secret []byte) Option {
+	return func(c *config) { c.admin.hashKey = append([]byte{}, secret...) }
 }

@@ -27,6 +27,11 @@ type User struct {
 	// to the microsecond so that every store round-trips them exactly.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// Administration (roles.go). Roles is the user's set of roles: short
+	// names, sorted, without repeats; nil when there are none. Stores keep
+	// it as given and write it with the other fields of UpdateUser.
+	Roles []string
 }
 
 // UserStore persists users. Implementations must be safe for concurrent use
@@ -60,8 +65,8 @@ type UserStore interface {
 	// byte for byte, or an error wrapping ErrUserNotFound.
 	UserByUsername(ctx context.Context, username string) (*User, error)
 
-	// UpdateUser writes u.PasswordHash, u.TokenVersion, u.Disabled and
-	// u.UpdatedAt together, in one atomic write, to the user with ID u.ID,
+	// UpdateUser writes u.PasswordHash, u.TokenVersion, u.Disabled,
+	// u.Roles and u.UpdatedAt together, in one atomic write, to the user with ID u.ID,
 	// but only if the stored user still has PasswordHash == prevHash and
 	// TokenVersion == prevVersion. It returns an error wrapping
 	// ErrUserNotFound when there is no such user and ErrConflict when the
@@ -318,4 +323,152 @@ type CredentialStore interface {
 	// DeleteNonces forgets the records that expired before now, and
 	// returns how many.
 	DeleteNonces(ctx context.Context, before time.Time) (int, error)
+}
+
+// UserQuery selects a page of users for [UserLister.ListUsers]. Users come
+// in byte order of their canonical Username, which never changes, so a
+// page boundary stays put while users are created and deleted around it.
+type UserQuery struct {
+	// After, when not empty, is the Username of the last user of the
+	// previous page: the page starts with the first user after it.
+	After string
+	// Prefix, when not empty, keeps the users whose Username starts with
+	// it, byte for byte.
+	Prefix string
+	// Disabled, when not nil, keeps the users whose Disabled flag equals it.
+	Disabled *bool
+	// Role, when not empty, keeps the users holding that role.
+	Role string
+	// Limit is the most users to return; at least 1.
+	Limit int
+}
+
+// UserLister is an optional ability of a [UserStore], found by type
+// assertion: it lists users a page at a time, for the admin API. Without
+// it, GET /auth/admin/users answers 501.
+//
+// A page must cost the same whatever the number of users (an index on
+// the username, and on (disabled, username) for the filter; no OFFSET).
+// A Role filter may scan; the Authenticator uses it only with a small
+// Limit, for the last-admin check.
+type UserLister interface {
+	// ListUsers returns at most q.Limit users that match q, in byte
+	// order of Username, starting after q.After. An empty result is not
+	// an error. Malformed strings in q match nothing.
+	ListUsers(ctx context.Context, q UserQuery) ([]*User, error)
+}
+
+// APIKey is a personal access token as a store keeps it: never the key
+// itself, only its keyed hash (see [WithAPIKeys]).
+type APIKey struct {
+	// ID identifies the key; it is random and shown to its owner.
+	ID string
+	// UserID is the ID of the key's user.
+	UserID string
+	// Name is the owner's label for the key.
+	Name string
+	// Hash is the key's keyed hash, hex-encoded; unique.
+	Hash string
+	// Scopes are what the key may do: short names, sorted, no repeats.
+	Scopes []string
+	// TokenVersion is the user's token version when the key was made; a
+	// key whose version differs from the user's (after a password change,
+	// disabling, logout-all or losing a role) is dead.
+	TokenVersion int64
+	// CreatedAt is when the key was made; ExpiresAt when it stops working
+	// (zero: never).
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// LastUsedAt is when the key last authenticated a request, to the
+	// minute (zero: never).
+	LastUsedAt time.Time
+	// RevokedAt is when the key was revoked; zero while it is live.
+	RevokedAt time.Time
+}
+
+// APIKeyStore is an optional ability of a [UserStore], found by type
+// assertion, that keeps API keys (see [WithAPIKeys]). Errors are for the
+// outcomes named below and for system failures; times are UTC with
+// microsecond precision; IDs and hashes no store could hold are never
+// found (see [UserStore]).
+type APIKeyStore interface {
+	// CreateAPIKey stores a new key. It returns an error wrapping
+	// ErrUserExists when the ID or the hash is taken, and ErrUserNotFound
+	// when k.UserID is malformed or, in a store that checks references,
+	// names no user.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+
+	// APIKey returns the key with the given ID, revoked or not, or an
+	// error wrapping ErrAPIKeyNotFound.
+	APIKey(ctx context.Context, id string) (*APIKey, error)
+
+	// APIKeyByHash returns the key with the given hash, revoked or not, or
+	// an error wrapping ErrAPIKeyNotFound.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+
+	// UserAPIKeys returns the user's keys that are not revoked, expired
+	// ones included, oldest first.
+	UserAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
+
+	// RevokeAPIKey sets RevokedAt to at unless the key is revoked already.
+	// Revoking twice, or a missing key, is not an error.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// TouchAPIKey sets LastUsedAt to at when it is earlier than at.
+	// A missing key is not an error.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// DeleteAPIKeys removes keys that expired or were revoked before now
+	// and returns how many it removed. DeleteUser removes a user's keys.
+	DeleteAPIKeys(ctx context.Context, before time.Time) (int, error)
+}
+
+// AuditEntry is one record of the audit trail.
+type AuditEntry struct {
+	// ID is assigned by the Authenticator: a UUIDv7, so IDs sort in time
+	// order.
+	ID string
+	// Time is when it happened.
+	Time time.Time
+	// Action says what happened, such as "user.updated" or
+	// "reuse_detected" (see docs/admin.md for the list).
+	Action string
+	// ActorID is the user who did it; empty for the system or an
+	// operator's own code.
+	ActorID string
+	// TargetID is the user it was done to.
+	TargetID string
+	// IP is the client's address, as the handler saw it.
+	IP string
+	// Detail says what changed, as a JSON object; "{}" when nothing more.
+	Detail string
+}
+
+// AuditQuery selects a page of the audit trail, newest first.
+type AuditQuery struct {
+	// UserID, when not empty, keeps entries whose ActorID or TargetID is it.
+	UserID string
+	// Before, when not empty, is the ID of the last entry of the previous
+	// page: the page starts with the next older entry.
+	Before string
+	// Limit is the most entries to return; at least 1.
+	Limit int
+}
+
+// AuditStore is an optional ability of a [UserStore], found by type
+// assertion, that keeps the audit trail. It is append-only: entries are
+// never changed, and only [AuditStore.DeleteAudit] removes them, by age.
+// Without it nothing is recorded and GET /auth/admin/audit answers 501.
+type AuditStore interface {
+	// AppendAudit stores e. It returns an error wrapping ErrUserExists
+	// when e.ID is taken.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+
+	// AuditEntries returns at most q.Limit entries that match q, newest
+	// (highest ID) first, starting after q.Before.
+	AuditEntries(ctx context.Context, q AuditQuery) ([]*AuditEntry, error)
+
+	// DeleteAudit removes entries older than before and returns how many
+	// it removed.
+	DeleteAudit(ctx context.Context, before time.Time) (int, error)
 }

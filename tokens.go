@@ -89,6 +89,7 @@ func (a *Authenticator) issuePair(ctx context.Context, u *User, g refreshGrant) 
 			return TokenPair{}, err
 		}
 	}
+	extra = withRoles(u, extra)
 	now := a.now()
 	access, err := a.signBound(u, jose.TypeAccess, g.session, uuid.NewString(), now, now.Add(a.cfg.accessTTL), extra, &g, g.accessJKT)
 	if err != nil {
@@ -275,23 +276,8 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 		a.tokens.Put(token, e)
 	}
 	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims, jkt: e.jkt, amr: e.amr, authTime: e.authTime}}
-	cached, err := a.currentUser(ctx, e.userID, now, &uc.v.user)
-	if err == nil && cached && uc.v.user.TokenVersion < e.version {
-		// The token is newer than what this instance remembers: another
-		// instance changed the user (a password change, logout-all) and
-		// then issued it. Ask the store rather than refuse a fresh token.
-		a.users.Remove(e.userID)
-		_, err = a.currentUser(ctx, e.userID, now, &uc.v.user)
-	}
-	switch {
-	case errors.Is(err, ErrUserNotFound):
-		return nil, joinErr(ErrInvalidToken, ErrUserNotFound)
-	case err != nil:
-		return nil, a.storeErr("look up user", err)
-	case uc.v.user.Disabled:
-		return nil, ErrUserDisabled
-	case uc.v.user.TokenVersion != e.version:
-		return nil, ErrTokenInvalidated
+	if err := a.activeUser(ctx, e.userID, e.version, now, &uc.v.user); err != nil {
+		return nil, err
 	}
 	if e.sessionID != "" && a.sessions != nil {
 		switch live, err := a.sessionLive(ctx, e.sessionID, now); {
@@ -302,6 +288,32 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 		}
 	}
 	return uc, nil
+}
+
+// activeUser reads the user with the given ID into dst, as currentUser
+// does, and checks that a credential issued at token version version is
+// still good: the user exists, is enabled, and is at that version.
+func (a *Authenticator) activeUser(ctx context.Context, id string, version int64, now time.Time, dst *User) error {
+	cached, err := a.currentUser(ctx, id, now, dst)
+	if err == nil && cached && dst.TokenVersion < version {
+		// The credential is newer than what this instance remembers:
+		// another instance changed the user (a password change,
+		// logout-all) and then issued it. Ask the store rather than
+		// refuse a fresh credential.
+		a.users.Remove(id)
+		_, err = a.currentUser(ctx, id, now, dst)
+	}
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return joinErr(ErrInvalidToken, ErrUserNotFound)
+	case err != nil:
+		return a.storeErr("look up user", err)
+	case dst.Disabled:
+		return ErrUserDisabled
+	case dst.TokenVersion != version:
+		return ErrTokenInvalidated
+	}
+	return nil
 }
 
 // currentUser reads the user with the given ID into dst: from the user

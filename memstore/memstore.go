@@ -7,6 +7,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -24,6 +25,8 @@ type Store struct {
 	byName   map[string]string // username -> ID
 	sessions map[string]*auth.Session
 	creds    credentials // second factors: see credentials.go
+
+	admin adminData // user list order, API keys, audit trail: admin.go
 }
 
 // New returns an empty Store.
@@ -33,6 +36,7 @@ func New() *Store {
 		byName:   make(map[string]string),
 		sessions: make(map[string]*auth.Session),
 		creds:    newCredentials(),
+		admin:    newAdminData(),
 	}
 }
 
@@ -69,9 +73,9 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 		return fmt.Errorf("memstore: id: %w", auth.ErrUserExists)
 	}
 	u.ID = id
-	c := *u
-	s.byID[id] = &c
+	s.byID[id] = copyUser(u)
 	s.byName[u.Username] = id
+	s.admin.addName(u.Username)
 	return nil
 }
 
@@ -86,8 +90,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) {
 	if !ok {
 		return nil, auth.ErrUserNotFound
 	}
-	c := *u
-	return &c, nil
+	return copyUser(u), nil
 }
 
 // UserByUsername implements [auth.UserStore].
@@ -101,8 +104,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User
 	if !ok {
 		return nil, auth.ErrUserNotFound
 	}
-	c := *s.byID[id]
-	return &c, nil
+	return copyUser(s.byID[id]), nil
 }
 
 // UpdateUser implements [auth.UserStore].
@@ -122,6 +124,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, p
 	cur.PasswordHash = u.PasswordHash
 	cur.TokenVersion = u.TokenVersion
 	cur.Disabled = u.Disabled
+	cur.Roles = slices.Clone(u.Roles)
 	cur.UpdatedAt = u.UpdatedAt
 	return nil
 }
@@ -139,6 +142,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(s.byName, u.Username)
 	delete(s.byID, id)
+	s.admin.deleteUser(u.Username, id)
 	for sid, sess := range s.sessions {
 		if sess.UserID == id {
 			delete(s.sessions, sid)

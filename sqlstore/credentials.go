@@ -179,11 +179,8 @@ func (s *Store) SetRecoveryCodes(ctx context.Context, userID string, hashes []st
 	}
 	if len(hashes) > 0 {
 		// SQLite enforces the foreign key only when it is on: check.
-		var hash string
-		var version int64
-		var disabled bool
-		var updated time.Time
-		err := tx.QueryRowContext(ctx, s.qState, userID).Scan(&hash, &version, &disabled, timeDest{&updated})
+		var one int
+		err := tx.QueryRowContext(ctx, s.qExists, userID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 		}

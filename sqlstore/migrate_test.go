@@ -203,7 +203,7 @@ func TestMigrationFiles(t *testing.T) {
 		for i := len(ups) - 1; i >= 0; i-- {
 			exec(strings.TrimSuffix(ups[i], ".up.sql") + ".down.sql")
 		}
-		for _, table := range []string{"gatehouse_users", "gatehouse_sessions"} {
+		for _, table := range []string{"gatehouse_users", "gatehouse_sessions", "gatehouse_users_api_keys", "gatehouse_users_audit"} {
 			if tableExists(tdb.db, table) {
 				t.Errorf("%s exists after the down migrations", table)
 			}

@@ -24,9 +24,10 @@ type Store struct {
 	sessions   string     // quoted
 	migrations string     // quoted
 
-	qInsert, qByID, qByName, qUpdate, qState, qDelete string
-	sq                                                sessionQueries
-	cq                                                credentialQueries // second factors: credentials.go
+	qInsert, qByID, qByName, qUpdate, qState, qDelete, qExists string
+	sq                                                         sessionQueries
+	cq                                                         credentialQueries // second factors: credentials.go
+	aq                                                         adminQueries      // admin.go
 }
 
 var (
@@ -34,7 +35,7 @@ var (
 	_ auth.SessionStore = (*Store)(nil)
 )
 
-const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at"
+const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at, roles"
 
 // New returns a Store that keeps users in db. It does not touch the
 // database; call [Store.Migrate] before first use. It fails for a nil db,
@@ -68,15 +69,17 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		migrations: d.quote(c.names.Migrations),
 	}
 	t := s.users
-	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 	s.qByID = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE id = ?")
 	s.qByName = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE username = ?")
-	s.qUpdate = d.rebind("UPDATE " + t + " SET password_hash = ?, token_version = ?, disabled = ?, updated_at = ?" +
+	s.qUpdate = d.rebind("UPDATE " + t + " SET password_hash = ?, token_version = ?, disabled = ?, updated_at = ?, roles = ?" +
 		" WHERE id = ? AND password_hash = ? AND token_version = ?")
-	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at FROM " + t + " WHERE id = ?")
+	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at, roles FROM " + t + " WHERE id = ?")
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
+	s.qExists = d.rebind("SELECT 1 FROM " + t + " WHERE id = ?")
 	s.sq = newSessionQueries(d, s.sessions)
 	s.cq = newCredentialQueries(d, c.names.Users)
+	s.aq = newAdminQueries(d, s.users, d.quote(derivedName(c.names.Users, "_api_keys")), d.quote(derivedName(c.names.Users, "_audit")))
 	return s, nil
 }
 
@@ -104,7 +107,7 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 	}
 	d := s.dialect
 	_, err := s.db.ExecContext(ctx, s.qInsert, id, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion,
-		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt))
+		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt), joinNames(u.Roles))
 	if err != nil {
 		if d.isUnique(err) {
 			return fmt.Errorf("sqlstore: create user: %w", auth.ErrUserExists)
@@ -132,7 +135,7 @@ func (s *Store) get(ctx context.Context, op, query, arg string, maxLen int) (*au
 	}
 	var u auth.User
 	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled,
-		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt})
+		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt}, namesDest{&u.Roles})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
@@ -154,13 +157,13 @@ func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, p
 	}
 	d := s.dialect
 	changed, err := s.execConditional(ctx, op, s.qUpdate, u.PasswordHash, u.TokenVersion, u.Disabled,
-		d.timeArg(u.UpdatedAt), u.ID, prevHash, prevVersion)
+		d.timeArg(u.UpdatedAt), joinNames(u.Roles), u.ID, prevHash, prevVersion)
 	if err != nil || changed {
 		return err
 	}
 	var cur auth.User
 	err = s.db.QueryRowContext(ctx, s.qState, u.ID).Scan(&cur.PasswordHash, &cur.TokenVersion, &cur.Disabled,
-		timeDest{&cur.UpdatedAt})
+		timeDest{&cur.UpdatedAt}, namesDest{&cur.Roles})
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
@@ -172,7 +175,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *auth.User, prevHash string, p
 	// already holds the new values, the update is done.
 	if cur.PasswordHash == prevHash && cur.TokenVersion == prevVersion &&
 		cur.PasswordHash == u.PasswordHash && cur.TokenVersion == u.TokenVersion &&
-		cur.Disabled == u.Disabled && cur.UpdatedAt.Equal(u.UpdatedAt.Truncate(time.Microsecond)) {
+		cur.Disabled == u.Disabled && cur.UpdatedAt.Equal(u.UpdatedAt.Truncate(time.Microsecond)) &&
+		joinNames(cur.Roles) == joinNames(u.Roles) {
 		return nil
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
@@ -213,6 +217,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 		return s.fail(ctx, op, err)
 	}
 	if err := s.deleteCredentials(ctx, tx, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.aq.deleteUserKeys, id); err != nil {
 		return s.fail(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {

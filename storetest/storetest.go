@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 			return s, s.(auth.CredentialStore)
 		})
 	})
+	runAdmin(t, newStore)
 }
 
 // when is a fixed instant with a non-zero microsecond part, so that stores

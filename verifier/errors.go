@@ -41,6 +41,16 @@ var (
 	// token sent as a bearer token, or sent at all without [WithDPoP]. It
 	// matches [ErrInvalidToken].
 	ErrDPoPBoundToken error = boundError{}
+
+	// ErrTokenInactive is returned, with [WithIntrospection], for a token
+	// that verifies but that Gatehouse no longer considers active. It
+	// matches [ErrInvalidToken].
+	ErrTokenInactive error = inactiveError{}
+
+	// ErrIntrospectionUnavailable is returned, with [WithIntrospection],
+	// when Gatehouse's introspection endpoint could not answer. The
+	// middleware answers 503.
+	ErrIntrospectionUnavailable = errors.New("verifier: introspection unavailable")
 )
 
 // boundError is ErrDPoPBoundToken: its own message, and a match for
@@ -49,6 +59,12 @@ type boundError struct{}
 
 func (boundError) Error() string        { return "verifier: DPoP-bound token without its proof" }
 func (boundError) Is(target error) bool { return target == ErrInvalidToken }
+
+// inactiveError is ErrTokenInactive: a match for ErrInvalidToken.
+type inactiveError struct{}
+
+func (inactiveError) Error() string { return "verifier: token no longer active" }
+func (inactiveError) Unwrap() error { return ErrInvalidToken }
 
 // expiredError is ErrTokenExpired: its own one-line message, and a match
 // for ErrInvalidToken.

@@ -80,7 +80,8 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 		httpauth.WriteError(w, http.StatusUnauthorized, "invalid_dpop_proof", "Invalid DPoP proof", challenge("invalid_dpop_proof", `DPoP error="invalid_dpop_proof"`))
 	case errors.Is(err, ErrInvalidToken):
 		httpauth.WriteError(w, http.StatusUnauthorized, httpauth.CodeInvalidToken, httpauth.DetailInvalidCredentials, challenge(httpauth.CodeInvalidToken, httpauth.ChallengeInvalidToken))
-	case errors.Is(err, ErrKeysUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, ErrKeysUnavailable), errors.Is(err, ErrIntrospectionUnavailable),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		httpauth.WriteError(w, http.StatusServiceUnavailable, httpauth.CodeTemporarilyUnavailable, httpauth.DetailTemporarilyUnavailable, "")
 	default:
 		httpauth.WriteError(w, http.StatusInternalServerError, httpauth.CodeServerError, httpauth.DetailServerError, "")

@@ -27,6 +27,7 @@ type config struct {
 	dpopReplay           DPoPReplayCache
 	dpopExternal         string
 	dpopPast, dpopFuture time.Duration
+	introspect           *introspectConfig // nil: off (introspect.go)
 }
 
 func defaultConfig() config {

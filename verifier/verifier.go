@@ -19,7 +19,8 @@ type Verifier struct {
 	cfg    config
 	parser *jose.Parser
 	keys   keySource
-	dpop   *dpopState // nil without WithDPoP
+	dpop   *dpopState    // nil without WithDPoP
+	intro  *introspector // nil without WithIntrospection
 }
 
 // keySource finds the key a token names: a static set or the JWKS cache.
@@ -66,6 +67,7 @@ func New(opts ...Option) (*Verifier, error) {
 		return nil, err
 	}
 	v := &Verifier{cfg: cfg}
+	v.intro = newIntrospector(&v.cfg)
 	algs := []string{jose.EdDSA, jose.ES256, jose.RS256}
 	if cfg.jwksURL != "" {
 		v.keys = newRemoteKeys(&v.cfg)
@@ -117,6 +119,9 @@ func (c *config) validate() error {
 	if err := c.validateDPoP(); err != nil {
 		return err
 	}
+	if err := c.introspect.validate(); err != nil {
+		return err
+	}
 	if c.jwksURL != "" {
 		return checkURL(c.jwksURL)
 	}
@@ -154,6 +159,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // error wrapping [ErrInvalidToken] for a token that fails any check (and
 // [ErrTokenExpired] too when it merely expired), [ErrKeysUnavailable] when
 // no keys could be had, or ctx's error. It may fetch the JWKS, with ctx.
+// With [WithIntrospection] it also returns [ErrTokenInactive] and
+// [ErrIntrospectionUnavailable].
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	c, err := v.parser.Parse(token, jose.TypeAccess, func(kid string) (jose.Key, error) {
 		return v.keys.lookup(ctx, kid)
@@ -178,6 +185,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if c.IssuedAt != nil {
 		out.IssuedAt = c.IssuedAt.Time
+	}
+	if v.intro != nil {
+		if err := v.intro.confirm(ctx, token, out.Subject, out.ExpiresAt); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -8,6 +8,11 @@
 //	go run ./examples/server users disable NAME   # revoke a user's tokens and block logins
 //	go run ./examples/server users enable NAME
 //	go run ./examples/server users mfa reset NAME # clear second factors, revoke sessions
+//	go run ./examples/server users list [--query Q]
+//	go run ./examples/server users role add NAME admin   # or remove; "admin" opens /auth/admin/
+//
+// The admin API (/auth/admin/) is on for users holding the role "admin",
+// and so are API keys (/auth/api-keys) and introspection.
 //
 // It reads JWT_SECRET_KEY, JWT_ACCESS_EXP_MINUTES and JWT_REFRESH_EXP_DAYS.
 // Without JWT_SECRET_KEY it generates a random secret once and keeps it in a
@@ -102,11 +107,14 @@ const defaultSecretFile = "gatehouse.secret"
 
 const usageText = `usage: server [flags] [users disable|enable NAME]
        server [flags] users mfa reset NAME
+       server [flags] users list [--query Q]
+       server [flags] users role add|remove NAME ROLE
 
 Serves the Gatehouse endpoints under /auth/, GET /hello and a demo page at /.
 With "users disable NAME" it revokes a user's tokens and blocks their logins.
 With "users mfa reset NAME" it removes the user's TOTP, recovery codes and
 passkeys and ends their sessions, for a user who lost every second factor.
+"users role add NAME admin" opens the admin API under /auth/admin/ to NAME.
 
 Environment: JWT_SECRET_KEY (the HMAC signing secret, 32+ bytes),
 JWT_ACCESS_EXP_MINUTES (default 30), JWT_REFRESH_EXP_DAYS (default 7).
@@ -319,6 +327,8 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 			auth.WithRefreshTTL(c.refreshTTL),
 			auth.WithLogger(logger),
 			auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
+			auth.WithAdminRole(adminRole), // admin.go
+			auth.WithAPIKeys(),
 			auth.WithDPoP(c.dpop),
 		}
 		if c.dpopNonce {
@@ -351,6 +361,7 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		logger.Warn("no -issuer set: the default names only this port; set -issuer to this deployment's public URL")
 	}
 	go pruneSessions(ctx, a, time.Hour, logger)
+	go pruneAudit(ctx, a, time.Hour, logger) // admin.go
 	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
 }
 
@@ -502,6 +513,9 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 func usersCommand(ctx context.Context, a *auth.Authenticator, args []string, out io.Writer) error {
 	if len(args) == 4 && args[0] == "users" && args[1] == "mfa" && args[2] == "reset" {
 		return mfaReset(ctx, a, args[3], out)
+	}
+	if len(args) >= 2 && args[0] == "users" && (args[1] == "list" || args[1] == "role") {
+		return adminCommand(ctx, a, args, out)
 	}
 	if len(args) != 3 || args[0] != "users" || (args[1] != "disable" && args[1] != "enable") {
 		return errors.New("usage: server [-db STORE] users disable|enable NAME, or users mfa reset NAME")

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS gatehouse_users_audit;

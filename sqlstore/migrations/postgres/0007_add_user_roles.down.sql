@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS gatehouse_users_disabled_username_idx;
+ALTER TABLE gatehouse_users DROP COLUMN IF EXISTS roles;
