@@ -35,6 +35,12 @@ type Authenticator struct {
 	// kdf runs argon2id. It is a field so that tests can count derivations
 	// (export_test.go); it is never changed after New.
 	kdf kdf
+
+	// Email flows (issue 13): the store's abilities, nil without them, and
+	// the mailer, queue and budgets, nil without a mailer.
+	emails  EmailStore
+	onetime OneTimeTokenStore
+	mail    *mailFlows
 }
 
 // New returns an Authenticator that keeps users in store. A signing key is
@@ -76,6 +82,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 	a.hashSlots = newHashSlots(cfg.hashConcurrency, cfg.hashWait)
 	a.kdf = argon2id
 	if a.throttle, err = newLoginThrottle(&cfg, a.signer); err != nil {
+		return nil, err
+	}
+	if err := a.setupEmail(store); err != nil {
 		return nil, err
 	}
 	return a, nil

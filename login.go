@@ -74,6 +74,9 @@ func (a *Authenticator) authenticate(ctx context.Context, at *attempt, name, pas
 	if name != "" {
 		var err error
 		u, err = a.store.UserByUsername(ctx, name)
+		if errors.Is(err, ErrUserNotFound) {
+			u, err = a.userByLoginEmail(ctx, name)
+		}
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
 			return nil, a.storeErr("look up user", err)
 		}
@@ -150,6 +153,12 @@ func (a *Authenticator) Login(ctx context.Context, username, password string) (T
 	if err != nil {
 		return TokenPair{}, err
 	}
+	return a.startLogin(ctx, u)
+}
+
+// startLogin issues the tokens of a login of u that was checked already
+// (the before-login hook included), starts its session and reports it.
+func (a *Authenticator) startLogin(ctx context.Context, u *User) (TokenPair, error) {
 	// Sign first, store second: a login that fails to sign (an error from
 	// WithClaims, say) leaves no session behind.
 	g, s := a.newSession(ctx, u)

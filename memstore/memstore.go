@@ -23,6 +23,10 @@ type Store struct {
 	byID     map[string]*auth.User
 	byName   map[string]string // username -> ID
 	sessions map[string]*auth.Session
+
+	// Email flows (issue 13): see email.go.
+	byEmail map[string]string // canonical email -> ID
+	tokens  map[string]*auth.OneTimeToken
 }
 
 // New returns an empty Store.
@@ -31,6 +35,8 @@ func New() *Store {
 		byID:     make(map[string]*auth.User),
 		byName:   make(map[string]string),
 		sessions: make(map[string]*auth.Session),
+		byEmail:  make(map[string]string),
+		tokens:   make(map[string]*auth.OneTimeToken),
 	}
 }
 
@@ -66,10 +72,20 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 	if _, taken := s.byID[id]; taken {
 		return fmt.Errorf("memstore: id: %w", auth.ErrUserExists)
 	}
+	email, err := emailKey(u.Email)
+	if err != nil {
+		return err
+	}
+	if _, taken := s.byEmail[email]; taken && email != "" {
+		return fmt.Errorf("memstore: email: %w", auth.ErrEmailTaken)
+	}
 	u.ID = id
 	c := *u
 	s.byID[id] = &c
 	s.byName[u.Username] = id
+	if email != "" {
+		s.byEmail[email] = id
+	}
 	return nil
 }
 
@@ -137,6 +153,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(s.byName, u.Username)
 	delete(s.byID, id)
+	s.forgetEmail(u)
 	for sid, sess := range s.sessions {
 		if sess.UserID == id {
 			delete(s.sessions, sid)
