@@ -113,7 +113,8 @@ func TestNotMigrated(t *testing.T) {
 			}
 		})
 		t.Run("Version2", func(t *testing.T) {
-			s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(uniquePrefix()))
+			prefix := uniquePrefix()
+			s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(prefix))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +123,7 @@ func TestNotMigrated(t *testing.T) {
 			}
 			// The session calls that read or write the new columns.
 			u := testUser("v2")
-			if err := s.CreateUser(context.Background(), u); err != nil {
+			if err := createOldUser(t, tdb.db, tdb.dialect, prefix+"users", u); err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()

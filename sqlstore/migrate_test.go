@@ -232,7 +232,7 @@ func TestMigrateUpgrade(t *testing.T) {
 		var users []*auth.User
 		for i := range 3 {
 			u := testUser(fmt.Sprintf("veteran%d", i))
-			if err := old.CreateUser(ctx, u); err != nil {
+			if err := createOldUser(t, tdb.db, tdb.dialect, "up_users", u); err != nil {
 				t.Fatal(err)
 			}
 			users = append(users, u)
@@ -269,21 +269,8 @@ func TestMigrateUpgrade(t *testing.T) {
 		if n, want := countRows(t, tdb.db, "up_schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
 			t.Errorf("%d migration rows, want %d", n, want)
 		}
-		var versions []int64
-		rows, err := tdb.db.QueryContext(ctx, "SELECT version FROM up_schema_migrations ORDER BY version")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var v int64
-			if err := rows.Scan(&v); err != nil {
-				t.Fatal(err)
-			}
-			versions = append(versions, v)
-		}
-		rows.Close()
-		if fmt.Sprint(versions) != "[1 2 3]" {
-			t.Errorf("applied versions %v, want [1 2 3]", versions)
+		if versions, want := appliedVersions(t, tdb.db, "up_schema_migrations"), fileVersions(t, tdb.dialect); versions != want {
+			t.Errorf("applied versions %v, want %v", versions, want)
 		}
 		for _, u := range users {
 			got, err := s.UserByID(ctx, u.ID)
@@ -324,7 +311,7 @@ func TestMigrateKeepsSessions(t *testing.T) {
 			t.Fatalf("migrate to version 2: %v", err)
 		}
 		u := testUser("veteran")
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := createOldUser(t, tdb.db, tdb.dialect, prefix+"users", u); err != nil {
 			t.Fatal(err)
 		}
 		// Sessions as version 2 stored them: a fresh one and a rotated one.

@@ -26,6 +26,7 @@ type Store struct {
 
 	qInsert, qByID, qByName, qUpdate, qState, qDelete string
 	sq                                                sessionQueries
+	eq                                                emailQueries // issue 13: email.go
 }
 
 var (
@@ -33,7 +34,8 @@ var (
 	_ auth.SessionStore = (*Store)(nil)
 )
 
-const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at"
+const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at," +
+	" email, email_canonical, email_verified, email_verified_at" // the email columns: email.go
 
 // New returns a Store that keeps users in db. It does not touch the
 // database; call [Store.Migrate] before first use. It fails for a nil db,
@@ -67,7 +69,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		migrations: d.quote(c.names.Migrations),
 	}
 	t := s.users
-	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	s.qByID = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE id = ?")
 	s.qByName = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE username = ?")
 	s.qUpdate = d.rebind("UPDATE " + t + " SET password_hash = ?, token_version = ?, disabled = ?, updated_at = ?" +
@@ -75,6 +77,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at FROM " + t + " WHERE id = ?")
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
 	s.sq = newSessionQueries(d, s.sessions)
+	s.eq = newEmailQueries(d, t, d.quote(derivedName(c.names.Users, oneTimeSuffix)))
 	return s, nil
 }
 
@@ -100,12 +103,16 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 		}
 		id = v7.String()
 	}
+	email, err := emailArgs(u)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create user: %w", err)
+	}
 	d := s.dialect
-	_, err := s.db.ExecContext(ctx, s.qInsert, id, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion,
-		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt))
+	_, err = s.db.ExecContext(ctx, s.qInsert, append([]any{id, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion,
+		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt)}, email...)...)
 	if err != nil {
 		if d.isUnique(err) {
-			return fmt.Errorf("sqlstore: create user: %w", auth.ErrUserExists)
+			return fmt.Errorf("sqlstore: create user: %w", uniqueErr(err))
 		}
 		return s.fail(ctx, "create user", err)
 	}
@@ -129,8 +136,8 @@ func (s *Store) get(ctx context.Context, op, query, arg string, maxLen int) (*au
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	var u auth.User
-	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled,
-		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt})
+	err := s.db.QueryRowContext(ctx, query, arg).Scan(append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.Disabled,
+		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt}}, emailDests(&u)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
@@ -208,6 +215,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	if _, err := tx.ExecContext(ctx, s.sq.deleteUser, id); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.eq.deleteUser, id); err != nil {
 		return s.fail(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
