@@ -39,10 +39,9 @@ func newEmailQueries(d Dialect, users, tokens string) emailQueries {
 		setEmail: d.rebind("UPDATE " + users + " SET email = ?, email_canonical = ?, email_verified = ?, email_verified_at = ?, updated_at = ?" +
 			" WHERE id = ? AND " + nullSafeEqual(d, "email") + ""),
 		state:       d.rebind("SELECT email, email_verified, email_verified_at, updated_at FROM " + users + " WHERE id = ?"),
-		insertToken: d.rebind("INSERT INTO " + tokens + " (" + oneTimeColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)"),
-		// Saving is a delete then an insert in one transaction; the unique
-		// key on (user_id, purpose) makes concurrent saves for one user and
-		// purpose queue or fail, never both stay.
+		// Saving is one upsert on the unique key (user_id, purpose), so
+		// that a newer token replaces the older one atomically.
+		insertToken: d.rebind("INSERT INTO " + tokens + " (" + oneTimeColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)" + upsertToken(d)),
 		deletePurpose: d.rebind("DELETE FROM " + tokens + " WHERE user_id = ? AND purpose = ?"),
 		byHash:        d.rebind("SELECT " + oneTimeColumns + " FROM " + tokens + " WHERE hash = ?"),
 		deleteHash:    d.rebind("DELETE FROM " + tokens + " WHERE hash = ?"),
@@ -50,6 +49,17 @@ func newEmailQueries(d Dialect, users, tokens string) emailQueries {
 		prune:         d.rebind("DELETE FROM " + tokens + " WHERE expires_at <= ?"),
 		deleteUser:    d.rebind("DELETE FROM " + tokens + " WHERE user_id = ?"),
 	}
+}
+
+// upsertToken is the clause that makes a token's insert replace the
+// user's token of the same purpose.
+func upsertToken(d Dialect) string {
+	if d == MySQL {
+		return " ON DUPLICATE KEY UPDATE hash = VALUES(hash), email = VALUES(email), binding = VALUES(binding)," +
+			" created_at = VALUES(created_at), expires_at = VALUES(expires_at)"
+	}
+	return " ON CONFLICT (user_id, purpose) DO UPDATE SET hash = excluded.hash, email = excluded.email," +
+		" binding = excluded.binding, created_at = excluded.created_at, expires_at = excluded.expires_at"
 }
 
 // nullSafeEqual compares column with a parameter where NULL (no address)
@@ -74,15 +84,15 @@ func nullIfEmpty(s string) any {
 
 // emailArgs are the values of the email columns of u, in userColumns
 // order.
-func emailArgs(u *auth.User) ([]any, error) {
+func emailArgs(d Dialect, u *auth.User) ([]any, error) {
 	if u.Email == "" {
-		return []any{nil, nil, u.EmailVerified, nil}, nil
+		return []any{nil, nil, u.EmailVerified, d.nullTimeArg(u.EmailVerifiedAt)}, nil
 	}
 	canonical, err := auth.CanonicalEmail(u.Email)
 	if err != nil {
 		return nil, err
 	}
-	return []any{u.Email, canonical, u.EmailVerified, nil}, nil
+	return []any{u.Email, canonical, u.EmailVerified, d.nullTimeArg(u.EmailVerifiedAt)}, nil
 }
 
 // emailDests scans the email columns into u, in userColumns order.
@@ -132,12 +142,11 @@ func (s *Store) SetUserEmail(ctx context.Context, u *auth.User, prevEmail string
 	if !storeid.WellFormed(u.ID, storeid.MaxIDLen) {
 		return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
-	args, err := emailArgs(u)
+	d := s.dialect
+	args, err := emailArgs(d, u)
 	if err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
-	d := s.dialect
-	args[3] = d.nullTimeArg(u.EmailVerifiedAt)
 	res, err := s.db.ExecContext(ctx, s.eq.setEmail, append(args, d.timeArg(u.UpdatedAt), u.ID, nullIfEmpty(prevEmail))...)
 	if err != nil {
 		if d.isUnique(err) {
@@ -172,10 +181,9 @@ func (s *Store) SetUserEmail(ctx context.Context, u *auth.User, prevEmail string
 	return fmt.Errorf("sqlstore: %s: %w", op, auth.ErrConflict)
 }
 
-// SaveOneTimeToken implements [auth.OneTimeTokenStore]: the user's token of
-// the same purpose is deleted and the new one inserted in one transaction.
-// Two concurrent saves meet at the unique key on (user_id, purpose): one
-// waits for the other, or fails and is retried once.
+// SaveOneTimeToken implements [auth.OneTimeTokenStore] with one upsert on
+// the unique key (user_id, purpose). A serialization failure or deadlock
+// is retried.
 func (s *Store) SaveOneTimeToken(ctx context.Context, t *auth.OneTimeToken) error {
 	const op = "save one-time token"
 	if !storeid.WellFormed(t.UserID, storeid.MaxIDLen) {
@@ -199,25 +207,11 @@ func (s *Store) SaveOneTimeToken(ctx context.Context, t *auth.OneTimeToken) erro
 	return s.fail(ctx, op, err)
 }
 
-func (s *Store) saveToken(ctx context.Context, t *auth.OneTimeToken) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if _, err := tx.ExecContext(ctx, s.eq.deletePurpose, t.UserID, t.Purpose); err != nil {
-		return err
-	}
+func (s *Store) saveToken(ctx context.Context, t *auth.OneTimeToken) error {
 	d := s.dialect
-	if _, err := tx.ExecContext(ctx, s.eq.insertToken, t.Hash, t.UserID, t.Purpose, t.Email, t.Binding,
-		d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err := s.db.ExecContext(ctx, s.eq.insertToken, t.Hash, t.UserID, t.Purpose, t.Email, t.Binding,
+		d.timeArg(t.CreatedAt), d.timeArg(t.ExpiresAt))
+	return err
 }
 
 // OneTimeToken implements [auth.OneTimeTokenStore].

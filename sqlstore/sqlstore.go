@@ -103,7 +103,7 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 		}
 		id = v7.String()
 	}
-	email, err := emailArgs(u)
+	email, err := emailArgs(s.dialect, u)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create user: %w", err)
 	}
