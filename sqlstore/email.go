@@ -38,10 +38,10 @@ func newEmailQueries(d Dialect, users, tokens string) emailQueries {
 		byEmail: d.rebind("SELECT " + userColumns + " FROM " + users + " WHERE email_canonical = ?"),
 		setEmail: d.rebind("UPDATE " + users + " SET email = ?, email_canonical = ?, email_verified = ?, email_verified_at = ?, updated_at = ?" +
 			" WHERE id = ? AND " + nullSafeEqual(d, "email") + ""),
-		state:       d.rebind("SELECT email, email_verified, email_verified_at, updated_at FROM " + users + " WHERE id = ?"),
+		state: d.rebind("SELECT email, email_verified, email_verified_at, updated_at FROM " + users + " WHERE id = ?"),
 		// Saving is one upsert on the unique key (user_id, purpose), so
 		// that a newer token replaces the older one atomically.
-		insertToken: d.rebind("INSERT INTO " + tokens + " (" + oneTimeColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)" + upsertToken(d)),
+		insertToken:   d.rebind("INSERT INTO " + tokens + " (" + oneTimeColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)" + upsertToken(d)),
 		deletePurpose: d.rebind("DELETE FROM " + tokens + " WHERE user_id = ? AND purpose = ?"),
 		byHash:        d.rebind("SELECT " + oneTimeColumns + " FROM " + tokens + " WHERE hash = ?"),
 		deleteHash:    d.rebind("DELETE FROM " + tokens + " WHERE hash = ?"),
