@@ -572,6 +572,8 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("email", func(t *testing.T) { emailContract(t, ct) })
+
 	ct.checkCoverage(t)
 }
 
