@@ -83,6 +83,7 @@ type config struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	args       []string // what follows the flags: a subcommand
+	mail       mailConfig
 }
 
 // defaultSecretFile is where the generated secret of a server database
@@ -121,6 +122,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fl.StringVar(&c.issuer, "issuer", "", `the tokens' "iss" claim, required on verification; set it to the public URL
 (default http://localhost:PORT, or http://HOST:PORT when -addr names a host)`)
 	fl.StringVar(&c.audience, "audience", "", `the tokens' "aud" claim, required on verification (default: the issuer)`)
+	mailFlags(fl, &c.mail)
 	fl.IntVar(&c.maxConns, "max-conns", 1024, "most client connections served at once; more wait to be accepted.\nEach is an open file: raise ulimit -n (nofile) above it, see examples/README.md")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, usageText)
@@ -274,6 +276,10 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		return err
 	}
 	newAuth := func(iss, aud string) (*auth.Authenticator, error) {
+		mail, err := mailOptions(&c.mail, iss, logger)
+		if err != nil {
+			return nil, err
+		}
 		opts := []auth.Option{
 			auth.WithSecret(secret),
 			auth.WithIssuer(iss),
@@ -283,7 +289,7 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 			auth.WithLogger(logger),
 			auth.WithRefreshCookie(auth.CookieOptions{Path: "/app/auth"}),
 		}
-		return auth.New(store, append(opts, extra...)...)
+		return auth.New(store, append(append(opts, mail...), extra...)...)
 	}
 	if len(c.args) > 0 {
 		a, err := newAuth(c.claims(c.addr))
@@ -304,6 +310,11 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		return err
 	}
 	logger.Info("tokens", "issuer", iss, "audience", aud)
+	if err := a.StartMail(); err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMail(a, 10*time.Second, logger)
 	go pruneSessions(ctx, a, time.Hour, logger)
 	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
 }
@@ -325,6 +336,11 @@ func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Durati
 				continue
 			}
 			logger.Debug("pruned sessions", "count", n)
+			if n, err := a.PruneOneTimeTokens(ctx); err != nil {
+				logger.Warn("pruning one-time tokens failed", "error", err)
+			} else {
+				logger.Debug("pruned one-time tokens", "count", n)
+			}
 		}
 	}
 }
@@ -341,13 +357,8 @@ func newMux(a *auth.Authenticator) *http.ServeMux {
 	mux.Handle("/auth/", a.Handler())
 	// The demo page: the same endpoints in cookie mode, under /app/auth/.
 	mux.Handle("/app/auth/", http.StripPrefix("/app", a.CookieHandler()))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		_, _ = w.Write(demoPage)
-	})
+	mux.HandleFunc("GET /{$}", servePage)
+	mailPages(mux)
 	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(hello)))
 	// An unprotected route, the baseline for load tests of the ones above.
 	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, _ *http.Request) {
@@ -355,6 +366,16 @@ func newMux(a *auth.Authenticator) *http.ServeMux {
 		fmt.Fprint(w, "{\"message\":\"pong\"}\n")
 	})
 	return mux
+}
+
+// servePage serves the demo page.
+func servePage(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // the links in mail carry tokens
+	_, _ = w.Write(demoPage)
 }
 
 func hello(w http.ResponseWriter, r *http.Request) {
