@@ -59,6 +59,33 @@ func runEmail(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 	})
 }
 
+// concurrentOutcomes runs call n times at once and returns how many
+// succeeded; every failure must match want.
+func concurrentOutcomes(t *testing.T, n int, want error, call func(i int) error) int {
+	t.Helper()
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := call(i); {
+			case err == nil:
+				ok.Add(1)
+			case !errors.Is(err, want):
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("unexpected error: %v", err)
+	}
+	return int(ok.Load())
+}
+
 func emailUser(name, email string) *auth.User {
 	u := newUser(name)
 	u.Email = email
@@ -114,31 +141,12 @@ func testDuplicateEmail(t *testing.T, s auth.UserStore) {
 
 func testConcurrentCreateSameEmail(t *testing.T, s auth.UserStore) {
 	const n = 30
-	var ok, taken atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u := emailUser(fmt.Sprintf("racer%d", i), []string{"race@example.com", "RACE@example.com", "Race@Example.Com"}[i%3])
-			switch err := s.CreateUser(context.Background(), u); {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, auth.ErrEmailTaken):
-				taken.Add(1)
-			default:
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("unexpected error: %v", err)
-	}
-	if ok.Load() != 1 || taken.Load() != n-1 {
-		t.Fatalf("%d concurrent creates of one address: %d succeeded, %d ErrEmailTaken; want 1 and %d", n, ok.Load(), taken.Load(), n-1)
+	ok := concurrentOutcomes(t, n, auth.ErrEmailTaken, func(i int) error {
+		u := emailUser(fmt.Sprintf("racer%d", i), []string{"race@example.com", "RACE@example.com", "Race@Example.Com"}[i%3])
+		return s.CreateUser(context.Background(), u)
+	})
+	if ok != 1 {
+		t.Fatalf("%d concurrent creates of one address: %d succeeded, want 1", n, ok)
 	}
 }
 
@@ -196,32 +204,13 @@ func testConcurrentSetSameEmail(t *testing.T, s auth.UserStore) {
 	for i := range users {
 		users[i] = mustCreate(t, s, newUser(fmt.Sprintf("setter%d", i)))
 	}
-	var ok, taken atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for _, u := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			next := *u
-			next.Email = "contested@example.com"
-			switch err := es.SetUserEmail(context.Background(), &next, ""); {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, auth.ErrEmailTaken):
-				taken.Add(1)
-			default:
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("unexpected error: %v", err)
-	}
-	if ok.Load() != 1 || taken.Load() != n-1 {
-		t.Fatalf("%d concurrent sets of one address: %d succeeded, %d ErrEmailTaken; want 1 and %d", n, ok.Load(), taken.Load(), n-1)
+	ok := concurrentOutcomes(t, n, auth.ErrEmailTaken, func(i int) error {
+		next := *users[i]
+		next.Email = "contested@example.com"
+		return es.SetUserEmail(context.Background(), &next, "")
+	})
+	if ok != 1 {
+		t.Fatalf("%d concurrent sets of one address: %d succeeded, want 1", n, ok)
 	}
 }
 
@@ -341,28 +330,12 @@ func testTokenConcurrentConsume(t *testing.T, s auth.UserStore, ts auth.OneTimeT
 		t.Fatal(err)
 	}
 	const n = 20
-	var ok atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			switch _, err := ts.ConsumeOneTimeToken(context.Background(), tok.Hash); {
-			case err == nil:
-				ok.Add(1)
-			case !errors.Is(err, auth.ErrOneTimeTokenNotFound):
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("unexpected error: %v", err)
-	}
-	if ok.Load() != 1 {
-		t.Fatalf("%d concurrent consumes of one token: %d succeeded, want 1", n, ok.Load())
+	ok := concurrentOutcomes(t, n, auth.ErrOneTimeTokenNotFound, func(int) error {
+		_, err := ts.ConsumeOneTimeToken(context.Background(), tok.Hash)
+		return err
+	})
+	if ok != 1 {
+		t.Fatalf("%d concurrent consumes of one token: %d succeeded, want 1", n, ok)
 	}
 }
 
