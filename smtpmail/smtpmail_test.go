@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,16 @@ func TestSendFailsCleanly(t *testing.T) {
 
 func containsSecret(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "secret-pass")
+}
+
+// TestRootDoesNotImportGoMail: an application that imports only the root
+// package does not build go-mail in.
+func TestRootDoesNotImportGoMail(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/gatehouse/auth").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "github.com/wneessen/go-mail") {
+		t.Error("package auth depends on go-mail")
+	}
 }
