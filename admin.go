@@ -278,7 +278,9 @@ func (h *handler) adminListUsers(w http.ResponseWriter, r *http.Request) error {
 		// A prefix that has no canonical form is searched as given: it
 		// matches nothing a canonical name could hold.
 		uq.Prefix = s
-		if c, err := CanonicalUsername(s); err == nil {
+		if strings.Contains(s, "@") {
+			uq.Prefix = canonicalEmail(s) // a search by email
+		} else if c, err := CanonicalUsername(s); err == nil {
 			uq.Prefix = c
 		}
 	}

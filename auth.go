@@ -45,6 +45,11 @@ type Authenticator struct {
 	stateKey     []byte // signs plug-ins' state tokens
 	pluginRoutes []Route
 	adm          adminState // admin API, API keys, audit trail (admin.go)
+	// Email flows (issue 13): the store's abilities, nil without them, and
+	// the mailer, queue and budgets, nil without a mailer.
+	emails  EmailStore
+	onetime OneTimeTokenStore
+	mail    *mailFlows
 }
 
 // New returns an Authenticator that keeps users in store. A signing key is
@@ -93,6 +98,9 @@ func New(store UserStore, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	if err := a.initAdmin(store); err != nil {
+		return nil, err
+	}
+	if err := a.setupEmail(store); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -247,3 +247,51 @@ func (s timedAudit) AuditEntries(ctx context.Context, q AuditQuery) ([]*AuditEnt
 func (s timedAudit) DeleteAudit(ctx context.Context, before time.Time) (int, error) {
 	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.AuditStore.DeleteAudit(ctx, before) })
 }
+
+// Email flows (issue 13).
+
+// timedEmails is an EmailStore whose calls end at the store timeout.
+type timedEmails struct {
+	EmailStore
+	d time.Duration
+}
+
+// timedOneTime is a OneTimeTokenStore whose calls end at the store timeout.
+type timedOneTime struct {
+	OneTimeTokenStore
+	d time.Duration
+}
+
+func (s timedEmails) UserByEmail(ctx context.Context, canonical string) (*User, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*User, error) { return s.EmailStore.UserByEmail(ctx, canonical) })
+}
+
+func (s timedEmails) SetUserEmail(ctx context.Context, u *User, prevEmail string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.EmailStore.SetUserEmail(ctx, u, prevEmail) })
+}
+
+func (s timedOneTime) SaveOneTimeToken(ctx context.Context, t *OneTimeToken) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.OneTimeTokenStore.SaveOneTimeToken(ctx, t) })
+}
+
+func (s timedOneTime) OneTimeToken(ctx context.Context, hash string) (*OneTimeToken, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*OneTimeToken, error) { return s.OneTimeTokenStore.OneTimeToken(ctx, hash) })
+}
+
+func (s timedOneTime) ConsumeOneTimeToken(ctx context.Context, hash string) (*OneTimeToken, error) {
+	return within(ctx, s.d, func(ctx context.Context) (*OneTimeToken, error) {
+		return s.OneTimeTokenStore.ConsumeOneTimeToken(ctx, hash)
+	})
+}
+
+func (s timedOneTime) DeleteOneTimeTokens(ctx context.Context, userID, purpose string) error {
+	return withinErr(ctx, s.d, func(ctx context.Context) error {
+		return s.OneTimeTokenStore.DeleteOneTimeTokens(ctx, userID, purpose)
+	})
+}
+
+func (s timedOneTime) DeleteExpiredOneTimeTokens(ctx context.Context, before time.Time) (int, error) {
+	return within(ctx, s.d, func(ctx context.Context) (int, error) {
+		return s.OneTimeTokenStore.DeleteExpiredOneTimeTokens(ctx, before)
+	})
+}

@@ -235,6 +235,32 @@ var (
 	// ErrAdminUnsupported is returned when the store lacks the ability an
 	// admin operation needs ([UserLister] or [AuditStore]) (501).
 	ErrAdminUnsupported = errors.New("auth: the store does not support this admin operation")
+	// Email flows (issue 13).
+
+	// ErrEmailTaken is returned when an email address, compared in its
+	// canonical form ([CanonicalEmail]), is another user's. It matches
+	// [ErrUserExists].
+	ErrEmailTaken error = &kindError{kind: ErrUserExists, msg: "auth: email address already taken"}
+
+	// ErrEmailUnsupported is returned by the email features when the store
+	// keeps no email addresses ([EmailStore], [OneTimeTokenStore]), when no
+	// mailer is configured ([WithMailer]), or, for magic links, when they
+	// are off ([WithMagicLinks]). The handlers answer 501.
+	ErrEmailUnsupported = errors.New("auth: email features are not configured on this server")
+
+	// ErrOneTimeTokenNotFound is returned by a [OneTimeTokenStore] when no
+	// token has the given hash.
+	ErrOneTimeTokenNotFound = errors.New("auth: one-time token not found")
+
+	// ErrOneTimeTokenInvalid is returned when a mailed token cannot be
+	// redeemed: it is malformed, unknown, used, expired, of another
+	// purpose, or void since the user's password, email or token version
+	// changed. The answer never says which.
+	ErrOneTimeTokenInvalid = errors.New("auth: one-time token is invalid, used or expired")
+
+	// ErrAlreadyVerified is returned by VerifyEmail for a verification
+	// token of an address that was verified meanwhile.
+	ErrAlreadyVerified = errors.New("auth: email address already verified")
 )
 
 // isTransient reports whether err means "not now" rather than "no": the
@@ -311,7 +337,10 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 	// Budget names the budget that is spent: "" for the login budgets,
 	// "register" for registrations from one address, "mfa" for wrong
-	// second-factor codes (of one mfa_token, or of one user).
+	// second-factor codes (of one mfa_token, or of one user), "mail" for
+	// requests for mail from one address, "mail_recipient" for requests
+	// for one kind of mail to one email address, and "redeem" for failed
+	// one-time token redemptions from one address.
 	Budget string
 }
 

@@ -60,6 +60,13 @@ type handler struct {
 //	POST /auth/logout-all       bearer                       204
 //	GET  /auth/sessions         bearer                       200 list of sessions
 //	DELETE /auth/sessions/{id}  bearer                       204
+//	POST /auth/request-verify-token  {email}                 202 (mail, if the address is an unverified user's)
+//	POST /auth/verify           {token}                      200 user (email verified or changed)
+//	POST /auth/forgot-password  {email}                      202 (mail, if the address is a user's)
+//	POST /auth/reset-password   {token, password}            204
+//	POST /auth/change-email     bearer; {email, password}    202 (mail to the new address)
+//	POST /auth/magic-link       {email}                      202 (with WithMagicLinks)
+//	POST /auth/magic-link/verify  {token}                    200 token pair (with WithMagicLinks)
 //	GET  /auth/openapi.json                                  200 OpenAPI 3.1 document (see [OpenAPI])
 //	GET  /auth/.well-known/jwks.json                         200 public keys (JWKS)
 //
@@ -95,6 +102,7 @@ func (a *Authenticator) newHandler(cookie bool) *handler {
 	h.addMFARoutes()
 	h.addPluginRoutes()
 	h.adminRoutes()
+	h.emailRoutes()
 	return h
 }
 
@@ -140,14 +148,21 @@ type userJSON struct {
 	Username  string    `json:"username"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// Email flows (issue 13): null for no address.
+	Email         *string `json:"email"`
+	EmailVerified bool    `json:"email_verified"`
 }
 
 func publicUser(u *User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	j := userJSON{ID: u.ID, Username: u.Username, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC(), EmailVerified: u.EmailVerified}
+	if u.Email != "" {
+		j.Email = &u.Email
+	}
+	return j
 }
 
 func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
-	f, err := readJSON(w, r, "username", "password")
+	f, err := readJSON(w, r, "username", "password", "email")
 	if err != nil {
 		return err
 	}
@@ -159,7 +174,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 	if err := h.a.throttle.register.take(r.Context()); err != nil {
 		return err
 	}
-	u, err := h.a.Register(r.Context(), f["username"], f["password"])
+	u, err := h.a.RegisterWithEmail(r.Context(), f["username"], f["password"], f["email"])
 	if err != nil {
 		return err
 	}

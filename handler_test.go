@@ -144,8 +144,8 @@ func TestRegisterEndpoint(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339Nano, m["created_at"].(string)); err != nil {
 		t.Errorf("created_at: %v", err)
 	}
-	if len(m) != 4 {
-		t.Errorf("body has fields beyond id, username, disabled, created_at: %v", m)
+	if len(m) != 6 || m["email"] != nil || m["email_verified"] != false {
+		t.Errorf("body has fields beyond id, username, disabled, created_at, email (null), email_verified: %v", m)
 	}
 	if bytes.Contains(r.body, []byte("argon2")) || bytes.Contains(r.body, []byte("version")) {
 		t.Errorf("body leaks a secret: %s", r.body)
@@ -289,7 +289,7 @@ func TestMeEndpoint(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("me: %d %s", r.status, r.body)
 	}
-	if m := r.json(t); m["id"] != u.ID || m["username"] != "gwen" || len(m) != 4 {
+	if m := r.json(t); m["id"] != u.ID || m["username"] != "gwen" || len(m) != 6 {
 		t.Errorf("me = %v", m)
 	}
 	if r := do(h, http.MethodGet, "/auth/me", "", "", "Authorization", "bearer "+p.AccessToken); r.status != http.StatusOK {

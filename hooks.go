@@ -87,6 +87,12 @@ type Hooks struct {
 	RecoveryCodeUsed func(ctx context.Context, e Event)
 	// RecoveryCodesRegenerated runs after a user got new recovery codes.
 	RecoveryCodesRegenerated func(ctx context.Context, e Event)
+	// EmailVerified runs after a user's address was verified, by a
+	// verification link or a magic link.
+	EmailVerified func(ctx context.Context, e Event)
+	// EmailChanged runs after a user's address changed, once the new one
+	// was confirmed; e.User holds the new address.
+	EmailChanged func(ctx context.Context, e Event)
 }
 
 // event builds an Event for u (which may be nil) with the client of ctx.

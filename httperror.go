@@ -91,6 +91,7 @@ func problemFor(err error) problem {
 	var challenge *dpopChallenge
 	var nonce *dpopNonceError
 	var mfaRequired *MFARequiredError
+	var flow flowError
 	switch {
 	case errors.As(err, &challenge) && !atTokenEndpoint:
 		p := problemFor(challenge.err)
@@ -119,6 +120,10 @@ func problemFor(err error) problem {
 			detail = "Too many wrong codes, retry later"
 		case "api_key":
 			detail = "Too many invalid API keys, retry later"
+		case budgetMail, budgetRecipient:
+			detail = "Too many emails requested, retry later"
+		case budgetRedeem:
+			detail = "Too many invalid tokens, retry later"
 		}
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: detail,
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}
@@ -178,6 +183,18 @@ func problemFor(err error) problem {
 			code = "invalid_request"
 		}
 		return problem{status: http.StatusUnprocessableEntity, code: code}
+	case errors.Is(err, ErrOneTimeTokenInvalid):
+		detail := detailVerifyBadToken
+		if errors.As(err, &flow) {
+			detail = flow.detail
+		}
+		return problem{status: http.StatusBadRequest, code: "bad_token", detail: detail}
+	case errors.Is(err, ErrAlreadyVerified):
+		return problem{status: http.StatusBadRequest, code: "already_verified", detail: "VERIFY_USER_ALREADY_VERIFIED"}
+	case errors.Is(err, ErrEmailTaken):
+		return problem{status: http.StatusConflict, code: "email_taken", detail: "Email address already taken"}
+	case errors.Is(err, ErrEmailUnsupported):
+		return problem{status: http.StatusNotImplemented, code: "email_unsupported", detail: "Email is not supported by this server"}
 	case errors.Is(err, ErrUserExists):
 		return problem{status: http.StatusConflict, code: "username_taken", detail: "Username already taken"}
 	case errors.Is(err, ErrInvalidCredentials):

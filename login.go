@@ -74,6 +74,9 @@ func (a *Authenticator) authenticate(ctx context.Context, at *attempt, name, pas
 	if name != "" {
 		var err error
 		u, err = a.store.UserByUsername(ctx, name)
+		if errors.Is(err, ErrUserNotFound) {
+			u, err = a.userByLoginEmail(ctx, name)
+		}
 		if err != nil && !errors.Is(err, ErrUserNotFound) {
 			return nil, a.storeErr("look up user", err)
 		}

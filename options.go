@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -64,6 +65,8 @@ type config struct {
 	mfa mfaConfig // second factors and passkeys: see the end of this file
 
 	admin adminConfig // admin API, API keys: see the end of this file
+
+	mail mailConfig // email, one-time tokens and mail (issue 13): see the end of this file
 }
 
 func defaultConfig() config {
@@ -94,6 +97,7 @@ func defaultConfig() config {
 		dpopFuture: 5 * time.Second,
 		mfa:        defaultMFA(),
 		admin:      defaultAdmin(),
+		mail:       defaultMailConfig(),
 	}
 }
 
@@ -374,6 +378,9 @@ func (c *config) validate() error {
 		return err
 	}
 	if err := c.cookie.validate(); err != nil {
+		return err
+	}
+	if err := c.mail.validate(); err != nil {
 		return err
 	}
 	if err := c.mfa.validate(); err != nil {
@@ -752,4 +759,189 @@ func WithAPIKeyLimiter(l Limiter) Option {
 // has the same effect. The slice is copied.
 func WithAPIKeyHashKey(secret []byte) Option {
 	return func(c *config) { c.admin.hashKey = append([]byte{}, secret...) }
+}
+
+// mailConfig holds the options of email addresses, one-time tokens and
+// mail (issue 13).
+type mailConfig struct {
+	mailer        Mailer
+	publicURL     string
+	templates     map[MailKind]MailTemplate
+	emailRequired bool
+	emailLogin    bool
+	magicLinks    bool
+	ttl           map[MailKind]time.Duration
+	queue         MailQueue
+
+	perEmail, perAddr             RateLimit
+	perEmailLimiter, perAddrLimit Limiter
+	customMail                    bool
+	redeem                        RateLimit
+	redeemLimiter                 Limiter
+	customRedeem                  bool
+}
+
+func defaultMailConfig() mailConfig {
+	return mailConfig{
+		emailLogin: true,
+		ttl: map[MailKind]time.Duration{
+			MailVerifyEmail:   24 * time.Hour,
+			MailResetPassword: 30 * time.Minute,
+			MailChangeEmail:   time.Hour,
+			MailMagicLink:     15 * time.Minute,
+		},
+		queue:    MailQueue{Size: 1000, Workers: 2, Attempts: 3, Backoff: 2 * time.Second},
+		perEmail: RateLimit{Burst: 5, Every: 12 * time.Minute},
+		perAddr:  RateLimit{Burst: 30, Every: 2 * time.Minute},
+		redeem:   RateLimit{Burst: 10, Every: time.Minute},
+	}
+}
+
+// WithMailer sets what sends mail: verification links on registration and
+// on request, password reset links, email change confirmations and, with
+// [WithMagicLinks], sign-in links. It requires [WithPublicURL] and a store
+// that is an [EmailStore] and a [OneTimeTokenStore]. Mail goes through a
+// bounded queue that [Authenticator.StartMail] starts and
+// [Authenticator.Shutdown] drains (see [WithMailQueue]). The SMTP
+// implementation is package smtpmail. Defaults to none: the endpoints that
+// send mail answer 501.
+func WithMailer(m Mailer) Option { return func(c *config) { c.mail.mailer = m } }
+
+// WithPublicURL sets the address of the application that handles the links
+// in mail, such as "https://app.example.com". Links are this URL with
+// "/verify-email", "/reset-password" or "/magic-link" appended and the token
+// as the "token" query parameter. New rejects a URL that is not absolute
+// http or https, and one with a query or fragment. Defaults to none;
+// required with [WithMailer].
+func WithPublicURL(u string) Option { return func(c *config) { c.mail.publicURL = u } }
+
+// WithMailTemplate replaces the subject and bodies of one kind of mail.
+// The templates get a [MailData]. A nil HTML template sends text only.
+// Defaults to short English messages.
+func WithMailTemplate(kind MailKind, t MailTemplate) Option {
+	return func(c *config) {
+		if c.mail.templates == nil {
+			c.mail.templates = map[MailKind]MailTemplate{}
+		}
+		c.mail.templates[kind] = t
+	}
+}
+
+// WithEmailRequired makes an email address mandatory at registration.
+// Defaults to optional. It requires a store that is an [EmailStore].
+func WithEmailRequired() Option { return func(c *config) { c.mail.emailRequired = true } }
+
+// WithEmailLogin sets whether a login may name a user by a verified email
+// address in the username field. A username that equals the text wins over
+// an address. The login budget is the text's, as for a username. Defaults
+// to true.
+func WithEmailLogin(on bool) Option { return func(c *config) { c.mail.emailLogin = on } }
+
+// WithMagicLinks turns on sign-in by a link mailed to a user's address:
+// POST /auth/magic-link and POST /auth/magic-link/verify. It requires
+// [WithMailer]. Defaults to off.
+func WithMagicLinks() Option { return func(c *config) { c.mail.magicLinks = true } }
+
+// WithTokenTTL sets how long the one-time token mailed for kind stays
+// valid. Defaults to 24 hours for [MailVerifyEmail], 30 minutes for
+// [MailResetPassword], an hour for [MailChangeEmail] and 15 minutes for
+// [MailMagicLink]. New rejects less than a minute or more than 30 days,
+// and a kind that carries no token.
+func WithTokenTTL(kind MailKind, d time.Duration) Option {
+	return func(c *config) {
+		ttl := make(map[MailKind]time.Duration, len(c.mail.ttl)+1)
+		for k, v := range c.mail.ttl {
+			ttl[k] = v
+		}
+		ttl[kind] = d
+		c.mail.ttl = ttl
+	}
+}
+
+// WithMailQueue sizes the queue that mail goes through. Defaults to
+// MailQueue{Size: 1000, Workers: 2, Attempts: 3, Backoff: 2 * time.Second}.
+// New rejects a size or worker count below 1, attempts below 1, and a
+// negative backoff.
+func WithMailQueue(q MailQueue) Option { return func(c *config) { c.mail.queue = q } }
+
+// WithMailLimits sets the budgets, kept in memory, of the endpoints that
+// send mail (request-verify-token, forgot-password, change-email,
+// magic-link): per address and kind of mail, whether or not a user has the
+// address, and per client address across those endpoints (see
+// [WithTrustedProxy]; IPv6 addresses count per /64). Every request counts.
+// A request over a budget is answered 429 with Retry-After, the same
+// whether or not the address belongs to anyone. Defaults to a burst of 5
+// then 1 every 12 minutes (5 an hour) per address and kind, and a burst of
+// 30 then 1 every 2 minutes (30 an hour) per client. A zero RateLimit turns
+// that side off.
+func WithMailLimits(perEmail, perClient RateLimit) Option {
+	return func(c *config) {
+		c.mail.perEmail, c.mail.perAddr = perEmail, perClient
+		c.mail.customMail, c.mail.perEmailLimiter, c.mail.perAddrLimit = false, nil, nil
+	}
+}
+
+// WithMailLimiters replaces the in-memory budgets of [WithMailLimits] with
+// limiters of your own, such as the Redis one in the redislimit module,
+// so that instances share them. A nil Limiter turns that side off.
+func WithMailLimiters(perEmail, perClient Limiter) Option {
+	return func(c *config) {
+		c.mail.customMail, c.mail.perEmailLimiter, c.mail.perAddrLimit = true, perEmail, perClient
+	}
+}
+
+// WithTokenRedeemLimit sets the budget, kept in memory, of failed one-time
+// token redemptions (POST /auth/verify, /auth/reset-password and
+// /auth/magic-link/verify) per client address. Only failures count: a bad,
+// used or expired token. A client over its budget gets 429 with
+// Retry-After, and its token is not looked at. Defaults to a burst of 10
+// then 1 a minute. A zero RateLimit turns it off.
+func WithTokenRedeemLimit(l RateLimit) Option {
+	return func(c *config) { c.mail.redeem, c.mail.customRedeem, c.mail.redeemLimiter = l, false, nil }
+}
+
+// WithTokenRedeemLimiter replaces the in-memory budget of
+// [WithTokenRedeemLimit] with a limiter of your own. A nil Limiter turns
+// it off.
+func WithTokenRedeemLimiter(l Limiter) Option {
+	return func(c *config) { c.mail.redeemLimiter, c.mail.customRedeem = l, true }
+}
+
+// validate checks the mail options as a whole.
+func (m *mailConfig) validate() error {
+	bad := func(format string, args ...any) error { return configErr(ErrInvalidConfig, "auth: "+format, args...) }
+	for kind, d := range m.ttl {
+		if !kind.hasToken() {
+			return bad("WithTokenTTL(%q): that kind of mail carries no token", string(kind))
+		}
+		if d < time.Minute || d > 30*24*time.Hour {
+			return bad("one-time token TTL of %q is %v; it must be between a minute and 30 days", string(kind), d)
+		}
+	}
+	for kind, t := range m.templates {
+		if !kind.known() {
+			return bad("WithMailTemplate(%q): no such kind of mail", string(kind))
+		}
+		if t.Text == nil || t.Subject == "" {
+			return bad("WithMailTemplate(%q): a subject and a text template are required", string(kind))
+		}
+	}
+	q := m.queue
+	if q.Size < 1 || q.Workers < 1 || q.Attempts < 1 || q.Backoff < 0 {
+		return bad("mail queue %+v: size, workers and attempts must be at least 1, backoff not negative", q)
+	}
+	if m.magicLinks && m.mailer == nil {
+		return bad("WithMagicLinks needs WithMailer")
+	}
+	if m.mailer == nil {
+		return nil
+	}
+	if m.publicURL == "" {
+		return bad("WithMailer needs WithPublicURL: the links in mail point there")
+	}
+	u, err := url.Parse(m.publicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return bad("public URL %q: want an absolute http or https URL without query, fragment or user info", m.publicURL)
+	}
+	return nil
 }

@@ -32,6 +32,17 @@ type User struct {
 	// names, sorted, without repeats; nil when there are none. Stores keep
 	// it as given and write it with the other fields of UpdateUser.
 	Roles []string
+
+	// Email (issue 13): kept only by a store that is an [EmailStore], and
+	// written after creation only through [EmailStore.SetUserEmail].
+
+	// Email is the address as the user gave it, used to send mail; empty
+	// for none. Stores compare it in its canonical form ([CanonicalEmail]).
+	Email string
+	// EmailVerified is true once the user proved they receive mail at
+	// Email, and EmailVerifiedAt says when (the zero time before that).
+	EmailVerified   bool
+	EmailVerifiedAt time.Time
 }
 
 // UserStore persists users. Implementations must be safe for concurrent use
@@ -333,7 +344,9 @@ type UserQuery struct {
 	// previous page: the page starts with the first user after it.
 	After string
 	// Prefix, when not empty, keeps the users whose Username starts with
-	// it, byte for byte.
+	// it, byte for byte; a Prefix holding "@" keeps instead the users whose
+	// email, in its canonical form ([CanonicalEmail]), starts with it (in
+	// a store that keeps emails; none in one that does not).
 	Prefix string
 	// Disabled, when not nil, keeps the users whose Disabled flag equals it.
 	Disabled *bool
@@ -471,4 +484,88 @@ type AuditStore interface {
 	// DeleteAudit removes entries older than before and returns how many
 	// it removed.
 	DeleteAudit(ctx context.Context, before time.Time) (int, error)
+}
+
+// EmailStore is an optional ability of a [UserStore], found by type
+// assertion, that keeps an email address per user (see [User.Email]). With
+// it, users can register with an address, verify it, log in with it, reset
+// a forgotten password and change it; without it those features answer
+// [ErrEmailUnsupported].
+//
+// A store that is an EmailStore also stores Email, EmailVerified and
+// EmailVerifiedAt on [UserStore.CreateUser], and CreateUser returns an
+// error wrapping [ErrEmailTaken] when the canonical form of a non-empty
+// Email is another user's. [UserStore.UpdateUser] leaves the three fields
+// alone. An empty Email is no address: any number of users may have none.
+type EmailStore interface {
+	// UserByEmail returns the user whose Email has the canonical form
+	// canonical (see [CanonicalEmail]), byte for byte, or an error
+	// wrapping ErrUserNotFound.
+	UserByEmail(ctx context.Context, canonical string) (*User, error)
+
+	// SetUserEmail writes u.Email, u.EmailVerified, u.EmailVerifiedAt and
+	// u.UpdatedAt together, in one atomic write, to the user with ID u.ID,
+	// but only if the stored Email still equals prevEmail byte for byte.
+	// It returns an error wrapping ErrUserNotFound when there is no such
+	// user, ErrConflict when the condition does not hold, and ErrEmailTaken
+	// when the canonical form of u.Email belongs to another user; in each
+	// case nothing is written. Of many concurrent calls that set the same
+	// canonical address on different users, at most one succeeds.
+	SetUserEmail(ctx context.Context, u *User, prevEmail string) error
+}
+
+// OneTimeToken is what a store keeps of a token mailed for one purpose:
+// its hash, never the token. See [OneTimeTokenStore].
+type OneTimeToken struct {
+	// Hash is the lower-case hex SHA-256 of the token and its purpose
+	// (64 characters). It identifies the token.
+	Hash string
+	// UserID is the user the token was issued to.
+	UserID string
+	// Purpose is what the token is for, such as "reset_password". A user
+	// has at most one token per purpose.
+	Purpose string
+	// Email is the address the token was mailed to.
+	Email string
+	// Binding is an opaque digest of the user's state at issue (token
+	// version and email): a token whose binding no longer matches the user
+	// is void.
+	Binding string
+	// CreatedAt is the time of issue; the token is void from ExpiresAt on.
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// OneTimeTokenStore is an optional ability of a [UserStore], found by type
+// assertion, that keeps the tokens mailed for email verification, password
+// reset, email change and magic links. The email features need it as well
+// as [EmailStore].
+//
+// Errors are for the outcomes named below and for system failures. Times
+// are stored in UTC with microsecond precision.
+type OneTimeTokenStore interface {
+	// SaveOneTimeToken stores t and, in the same atomic step, deletes every
+	// other token of t.UserID with t.Purpose: of many concurrent saves for
+	// one user and purpose, exactly one token is left. It returns an error
+	// wrapping ErrUserNotFound when t.UserID names no user (in a store that
+	// checks references) or is malformed.
+	SaveOneTimeToken(ctx context.Context, t *OneTimeToken) error
+
+	// OneTimeToken returns the token with the given hash, expired or not,
+	// or an error wrapping ErrOneTimeTokenNotFound. It changes nothing.
+	OneTimeToken(ctx context.Context, hash string) (*OneTimeToken, error)
+
+	// ConsumeOneTimeToken deletes the token with the given hash and returns
+	// it, expired or not, or an error wrapping ErrOneTimeTokenNotFound. Of
+	// many concurrent calls with one hash, exactly one gets the token.
+	ConsumeOneTimeToken(ctx context.Context, hash string) (*OneTimeToken, error)
+
+	// DeleteOneTimeTokens deletes the user's tokens with the given purpose,
+	// or all of the user's tokens when purpose is "". Deleting none is not
+	// an error.
+	DeleteOneTimeTokens(ctx context.Context, userID, purpose string) error
+
+	// DeleteExpiredOneTimeTokens deletes the tokens that expire at or
+	// before before, and returns how many it deleted.
+	DeleteExpiredOneTimeTokens(ctx context.Context, before time.Time) (int, error)
 }

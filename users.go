@@ -22,8 +22,22 @@ const maxUpdateAttempts = 5
 // is only one), which stays for logins. Register itself is not throttled;
 // the handler applies [WithRegisterLimit] per client address.
 func (a *Authenticator) Register(ctx context.Context, username, password string) (*User, error) {
+	return a.RegisterWithEmail(ctx, username, password, "")
+}
+
+// RegisterWithEmail is [Authenticator.Register] with an email address,
+// which may be "" unless [WithEmailRequired] is set. The address is
+// checked as [CanonicalEmail] says, stored as given, unverified, and, when
+// a mailer is configured, sent a verification link. It returns an error
+// wrapping [ErrEmailTaken] when the address is another user's, and
+// [ErrEmailUnsupported] for an address when the store keeps none.
+func (a *Authenticator) RegisterWithEmail(ctx context.Context, username, password, email string) (*User, error) {
 	var verr ValidationError
 	name := validateUsername(&verr, username)
+	email, err := a.registrationEmail(&verr, email)
+	if err != nil {
+		return nil, err
+	}
 	if err := a.validateNewPassword(ctx, &verr, "password", name, password); err != nil {
 		return nil, err
 	}
@@ -46,11 +60,12 @@ func (a *Authenticator) Register(ctx context.Context, username, password string)
 		return nil, err
 	}
 	now := a.now()
-	u := &User{Username: name, PasswordHash: hash, TokenVersion: 1, CreatedAt: now, UpdatedAt: now}
+	u := &User{Username: name, PasswordHash: hash, TokenVersion: 1, CreatedAt: now, UpdatedAt: now, Email: email}
 	if err := a.store.CreateUser(ctx, u); err != nil {
 		return nil, a.storeErr("create user", err)
 	}
 	a.report(ctx, slog.LevelInfo, "auth: user registered", a.cfg.hooks.AfterRegister, event(ctx, u))
+	a.registered(ctx, u)
 	return u, nil
 }
 

@@ -18,8 +18,8 @@ import (
 const chromium = "/usr/bin/chromium"
 
 // startServer builds and starts the example server on a loopback port with
-// users in memory, and returns its base URL.
-func startServer(t *testing.T) string {
+// users in memory, and more flags if given, and returns its base URL.
+func startServer(t *testing.T, flags ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "server")
@@ -28,7 +28,7 @@ func startServer(t *testing.T) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the example server: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", "memory")
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-db", "memory"}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -73,17 +73,27 @@ func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.User, 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	names := s.admin.names
-	start := max(q.After, q.Prefix)
+	byEmail := strings.Contains(q.Prefix, "@")
+	start := q.After
+	if !byEmail {
+		start = max(q.After, q.Prefix)
+	}
 	i, found := slices.BinarySearch(names, start)
 	if found && start == q.After && q.After != "" {
 		i++
 	}
 	var out []*auth.User
 	for ; i < len(names) && len(out) < q.Limit; i++ {
-		if !strings.HasPrefix(names[i], q.Prefix) {
+		u := s.byID[s.byName[names[i]]]
+		if byEmail {
+			// An email search reads the names in order, as sqlstore
+			// sorts its email-index matches.
+			if c, err := auth.CanonicalEmail(u.Email); err != nil || !strings.HasPrefix(c, q.Prefix) {
+				continue
+			}
+		} else if !strings.HasPrefix(names[i], q.Prefix) {
 			break
 		}
-		u := s.byID[s.byName[names[i]]]
 		if (q.Disabled != nil && u.Disabled != *q.Disabled) || (q.Role != "" && !u.HasRole(q.Role)) {
 			continue
 		}

@@ -27,6 +27,10 @@ type Store struct {
 	creds    credentials // second factors: see credentials.go
 
 	admin adminData // user list order, API keys, audit trail: admin.go
+
+	// Email flows (issue 13): see email.go.
+	byEmail map[string]string // canonical email -> ID
+	tokens  map[string]*auth.OneTimeToken
 }
 
 // New returns an empty Store.
@@ -37,6 +41,8 @@ func New() *Store {
 		sessions: make(map[string]*auth.Session),
 		creds:    newCredentials(),
 		admin:    newAdminData(),
+		byEmail:  make(map[string]string),
+		tokens:   make(map[string]*auth.OneTimeToken),
 	}
 }
 
@@ -72,10 +78,20 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 	if _, taken := s.byID[id]; taken {
 		return fmt.Errorf("memstore: id: %w", auth.ErrUserExists)
 	}
+	email, err := emailKey(u.Email)
+	if err != nil {
+		return err
+	}
+	if _, taken := s.byEmail[email]; taken && email != "" {
+		return fmt.Errorf("memstore: email: %w", auth.ErrEmailTaken)
+	}
 	u.ID = id
 	s.byID[id] = copyUser(u)
 	s.byName[u.Username] = id
 	s.admin.addName(u.Username)
+	if email != "" {
+		s.byEmail[email] = id
+	}
 	return nil
 }
 
@@ -143,6 +159,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	delete(s.byName, u.Username)
 	delete(s.byID, id)
 	s.admin.deleteUser(u.Username, id)
+	s.forgetEmail(u)
 	for sid, sess := range s.sessions {
 		if sess.UserID == id {
 			delete(s.sessions, sid)

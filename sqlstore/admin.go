@@ -95,10 +95,8 @@ const maxRune = "\U0010FFFF"
 // the (disabled, username) index the disabled filter. No OFFSET, so a page
 // costs the same at any depth.
 //
-// The prefix search is one clause, matchPrefix; when users gain an email
-// column, searching it too is one more line there:
-//
-//	OR (email >= ? AND email < ?)
+// The prefix search is one clause, on the username index or, for a
+// prefix holding "@", on the unique index of the canonical email.
 func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.User, error) {
 	const op = "list users"
 	if !storeid.WellFormed(q.After, storeid.MaxNameLen) || !storeid.WellFormed(q.Prefix, storeid.MaxNameLen) ||
@@ -112,6 +110,9 @@ func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.User, 
 	}
 	if q.Prefix != "" {
 		matchPrefix := "(username >= ? AND username < ?)"
+		if strings.Contains(q.Prefix, "@") {
+			matchPrefix = "(email_canonical >= ? AND email_canonical < ?)"
+		}
 		where, args = append(where, matchPrefix), append(args, q.Prefix, q.Prefix+maxRune)
 	}
 	if q.Disabled != nil {
@@ -134,8 +135,7 @@ func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.User, 
 	var out []*auth.User
 	for rows.Next() {
 		var u auth.User
-		if err := rows.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled, &u.TokenVersion,
-			timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt}, namesDest{&u.Roles}); err != nil {
+		if err := rows.Scan(userDests(&u)...); err != nil {
 			return nil, s.fail(ctx, op, err)
 		}
 		out = append(out, &u)

@@ -268,26 +268,7 @@ func TestMigrateUpgrade(t *testing.T) {
 		if n, want := countRows(t, tdb.db, "up_schema_migrations"), len(upFiles(t, tdb.dialect)); n != want {
 			t.Errorf("%d migration rows, want %d", n, want)
 		}
-		var versions []int64
-		rows, err := tdb.db.QueryContext(ctx, "SELECT version FROM up_schema_migrations ORDER BY version")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var v int64
-			if err := rows.Scan(&v); err != nil {
-				t.Fatal(err)
-			}
-			versions = append(versions, v)
-		}
-		rows.Close()
-		var want []int64
-		for _, name := range upFiles(t, tdb.dialect) {
-			var v int64
-			fmt.Sscanf(path.Base(name), "%d_", &v)
-			want = append(want, v)
-		}
-		if fmt.Sprint(versions) != fmt.Sprint(want) {
+		if versions, want := appliedVersions(t, tdb.db, "up_schema_migrations"), fileVersions(t, tdb.dialect); versions != want {
 			t.Errorf("applied versions %v, want %v", versions, want)
 		}
 		for _, u := range users {

@@ -28,6 +28,7 @@ type Store struct {
 	sq                                                         sessionQueries
 	cq                                                         credentialQueries // second factors: credentials.go
 	aq                                                         adminQueries      // admin.go
+	eq                                                         emailQueries      // issue 13: email.go
 }
 
 var (
@@ -35,7 +36,14 @@ var (
 	_ auth.SessionStore = (*Store)(nil)
 )
 
-const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at, roles"
+// userDests are the scan destinations of userColumns, in order.
+func userDests(u *auth.User) []any {
+	return append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.Disabled,
+		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt}, namesDest{&u.Roles}}, emailDests(u)...)
+}
+
+const userColumns = "id, username, password_hash, disabled, token_version, created_at, updated_at, roles," +
+	" email, email_canonical, email_verified, email_verified_at" // the email columns: email.go
 
 // New returns a Store that keeps users in db. It does not touch the
 // database; call [Store.Migrate] before first use. It fails for a nil db,
@@ -69,7 +77,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		migrations: d.quote(c.names.Migrations),
 	}
 	t := s.users
-	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+	s.qInsert = d.rebind("INSERT INTO " + t + " (" + userColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	s.qByID = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE id = ?")
 	s.qByName = d.rebind("SELECT " + userColumns + " FROM " + t + " WHERE username = ?")
 	s.qUpdate = d.rebind("UPDATE " + t + " SET password_hash = ?, token_version = ?, disabled = ?, updated_at = ?, roles = ?" +
@@ -80,6 +88,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	s.sq = newSessionQueries(d, s.sessions)
 	s.cq = newCredentialQueries(d, c.names.Users)
 	s.aq = newAdminQueries(d, s.users, d.quote(derivedName(c.names.Users, "_api_keys")), d.quote(derivedName(c.names.Users, "_audit")))
+	s.eq = newEmailQueries(d, t, d.quote(derivedName(c.names.Users, oneTimeSuffix)))
 	return s, nil
 }
 
@@ -105,12 +114,16 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 		}
 		id = v7.String()
 	}
+	email, err := emailArgs(s.dialect, u)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create user: %w", err)
+	}
 	d := s.dialect
-	_, err := s.db.ExecContext(ctx, s.qInsert, id, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion,
-		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt), joinNames(u.Roles))
+	_, err = s.db.ExecContext(ctx, s.qInsert, append([]any{id, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion,
+		d.timeArg(u.CreatedAt), d.timeArg(u.UpdatedAt), joinNames(u.Roles)}, email...)...)
 	if err != nil {
 		if d.isUnique(err) {
-			return fmt.Errorf("sqlstore: create user: %w", auth.ErrUserExists)
+			return fmt.Errorf("sqlstore: create user: %w", uniqueErr(err))
 		}
 		return s.fail(ctx, "create user", err)
 	}
@@ -134,8 +147,7 @@ func (s *Store) get(ctx context.Context, op, query, arg string, maxLen int) (*au
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
 	var u auth.User
-	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled,
-		&u.TokenVersion, timeDest{&u.CreatedAt}, timeDest{&u.UpdatedAt}, namesDest{&u.Roles})
+	err := s.db.QueryRowContext(ctx, query, arg).Scan(userDests(&u)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlstore: %s: %w", op, auth.ErrUserNotFound)
 	}
@@ -220,6 +232,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.aq.deleteUserKeys, id); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.eq.deleteUser, id); err != nil {
 		return s.fail(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -192,6 +192,29 @@ func testListFilters(t *testing.T, s auth.UserStore, l auth.UserLister) {
 	mk("éa", false)
 	mk("éb", true, "admin")
 	yes, no := true, false
+	if _, ok := s.(auth.EmailStore); ok {
+		// A prefix holding "@" searches the canonical email.
+		for name, email := range map[string]string{"em_b": "Zed@Example.org", "em_a": "zoe@example.org", "em_c": "zed@other.org"} {
+			u := newUser(name)
+			u.Email = email
+			mustCreate(t, s, u)
+		}
+		for prefix, want := range map[string][]string{
+			"z@":            nil,
+			"zed@":          {"em_b", "em_c"},
+			"zed@example.":  {"em_b"},
+			"zoe@example.o": {"em_a"},
+		} {
+			got, err := l.ListUsers(ctx, auth.UserQuery{Prefix: prefix, Limit: 10})
+			var names []string
+			for _, u := range got {
+				names = append(names, u.Username)
+			}
+			if err != nil || !slices.Equal(names, want) {
+				t.Errorf("ListUsers(email prefix %q) = %v, %v; want %v", prefix, names, err, want)
+			}
+		}
+	}
 	for _, tc := range []struct {
 		q    auth.UserQuery
 		want []string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -487,25 +486,5 @@ func testSessionCanceledContext(t *testing.T, us auth.UserStore, ss auth.Session
 // succeeded. Every failure must be ErrConflict.
 func concurrentConflicts(t *testing.T, n int, call func(i int) error) int {
 	t.Helper()
-	var ok atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			switch err := call(i); {
-			case err == nil:
-				ok.Add(1)
-			case !errors.Is(err, auth.ErrConflict):
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("unexpected error: %v", err)
-	}
-	return int(ok.Load())
+	return concurrentOutcomes(t, n, auth.ErrConflict, call)
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	t.Run("Email", func(t *testing.T) { runEmail(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) {
 		if _, ok := newStore(t).(auth.SessionStore); !ok {
 			t.Skip("the store does not implement auth.SessionStore")

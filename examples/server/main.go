@@ -99,6 +99,7 @@ type config struct {
 
 	webauthnRPID    string
 	webauthnOrigins string // comma-separated; "" derives it from the listening address
+	mail            mailConfig
 }
 
 // defaultSecretFile is where the generated secret of a server database
@@ -144,7 +145,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 (default http://localhost:PORT, or http://HOST:PORT when -addr names a host)`)
 	fl.StringVar(&c.audience, "audience", "", `the tokens' "aud" claim, required on verification (default: the issuer)`)
 	fl.StringVar(&c.webauthnRPID, "webauthn-rp-id", "localhost", "the passkeys' relying party ID: the site's domain")
-	fl.StringVar(&c.webauthnOrigins, "webauthn-origin", "", "comma-separated origins of the pages that use passkeys (default http://localhost:PORT)")
+	fl.StringVar(&c.webauthnOrigins, "webauthn-origin", "", "comma-separated origins of the pages that use passkeys (default http://localhost:PORT, and -public-url when given)")
+	mailFlags(fl, &c.mail)
 	fl.IntVar(&c.maxConns, "max-conns", 1024, "most client connections served at once; more wait to be accepted.\nEach is an open file: raise ulimit -n (nofile) above it, see examples/README.md")
 	dpopMode := fl.String("dpop", "allowed", "DPoP (sender-constrained tokens, docs/dpop.md): off, allowed (bind the tokens of clients that send proofs) or required")
 	fl.BoolVar(&c.dpopNonce, "dpop-nonce", false, "require DPoP proofs to carry a server nonce (DPoP-Nonce), renewed every 5 minutes")
@@ -281,6 +283,10 @@ func origin(addr string) string {
 // or the server's own origin, which is the default issuer.
 func (c *config) origins(iss string) []string {
 	if c.webauthnOrigins == "" {
+		// The server's own address, and the public URL it is reached at.
+		if pub := strings.TrimRight(c.mail.publicURL, "/"); pub != "" && pub != iss {
+			return []string{iss, pub}
+		}
 		return []string{iss}
 	}
 	var out []string
@@ -318,6 +324,10 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		return err
 	}
 	newAuth := func(iss, aud string) (*auth.Authenticator, error) {
+		mail, err := mailOptions(&c.mail, iss, logger)
+		if err != nil {
+			return nil, err
+		}
 		opts := []auth.Option{
 			passkey.WithWebAuthn(c.webauthnRPID, "Gatehouse demo", c.origins(iss)...),
 			auth.WithSecret(secret),
@@ -334,7 +344,7 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		if c.dpopNonce {
 			opts = append(opts, auth.WithDPoPNonces(5*time.Minute))
 		}
-		return auth.New(store, append(opts, extra...)...)
+		return auth.New(store, append(append(opts, mail...), extra...)...)
 	}
 	if len(c.args) > 0 {
 		a, err := newAuth(c.claims(c.addr))
@@ -360,6 +370,11 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		// tokens if they also shared the secret.
 		logger.Warn("no -issuer set: the default names only this port; set -issuer to this deployment's public URL")
 	}
+	if err := a.StartMail(); err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMail(a, 10*time.Second, logger)
 	go pruneSessions(ctx, a, time.Hour, logger)
 	go pruneAudit(ctx, a, time.Hour, logger) // admin.go
 	return serve(ctx, limitListener(ln, c.maxConns), withDeadline(newMux(a), requestTimeout), logger, ready)
@@ -382,6 +397,11 @@ func pruneSessions(ctx context.Context, a *auth.Authenticator, every time.Durati
 				continue
 			}
 			logger.Debug("pruned sessions", "count", n)
+			if n, err := a.PruneOneTimeTokens(ctx); err != nil {
+				logger.Warn("pruning one-time tokens failed", "error", err)
+			} else {
+				logger.Debug("pruned one-time tokens", "count", n)
+			}
 		}
 	}
 }
@@ -398,13 +418,8 @@ func newMux(a *auth.Authenticator) *http.ServeMux {
 	mux.Handle("/auth/", a.Handler())
 	// The demo page: the same endpoints in cookie mode, under /app/auth/.
 	mux.Handle("/app/auth/", http.StripPrefix("/app", a.CookieHandler()))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		_, _ = w.Write(demoPage)
-	})
+	mux.HandleFunc("GET /{$}", servePage)
+	mailPages(mux)
 	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(hello)))
 	// An unprotected route, the baseline for load tests of the ones above.
 	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, _ *http.Request) {
@@ -412,6 +427,16 @@ func newMux(a *auth.Authenticator) *http.ServeMux {
 		fmt.Fprint(w, "{\"message\":\"pong\"}\n")
 	})
 	return mux
+}
+
+// servePage serves the demo page.
+func servePage(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // the links in mail carry tokens
+	_, _ = w.Write(demoPage)
 }
 
 func hello(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS gatehouse_users_one_time_tokens;
+DROP INDEX IF EXISTS gatehouse_users_email_canonical_key;
+ALTER TABLE gatehouse_users DROP COLUMN email_verified_at;
+ALTER TABLE gatehouse_users DROP COLUMN email_verified;
+ALTER TABLE gatehouse_users DROP COLUMN email_canonical;
+ALTER TABLE gatehouse_users DROP COLUMN email;
