@@ -78,6 +78,7 @@ type options struct {
 	scenarios []string
 	user      string
 	password  string
+	dpop      bool // sign a DPoP proof for every request (package dpop)
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -93,8 +94,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&scenarios, "scenario", "all", "one of "+strings.Join(scenarioOrder, ", ")+", or all; or a comma-separated list")
 	fl.StringVar(&o.user, "user", "", "existing user to log in as (registered if missing); default: a new random user")
 	fl.StringVar(&o.password, "password", "", "password of -user")
+	fl.BoolVar(&o.dpop, "dpop", false, "be a DPoP client: sign a proof (ES256) for every request, so the server binds the tokens (run it with -dpop allowed or required)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: loadtest [-url URL] [-c N] [-d DURATION] [-n N] [-scenario NAME] [-user NAME -password PASSWORD]")
+		fmt.Fprintln(stderr, "usage: loadtest [-url URL] [-c N] [-d DURATION] [-n N] [-scenario NAME] [-user NAME -password PASSWORD] [-dpop]")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {

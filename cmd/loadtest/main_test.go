@@ -19,13 +19,13 @@ import (
 // in memory and with cheap hashing. A grace period of 0 makes any reuse of
 // a spent refresh token revoke its session, so a worker that failed to keep
 // its newest token would show up as 401s.
-func newServer(t *testing.T) *httptest.Server {
+func newServer(t *testing.T, opts ...auth.Option) *httptest.Server {
 	t.Helper()
-	a, err := auth.New(memstore.New(),
+	a, err := auth.New(memstore.New(), append([]auth.Option{
 		auth.WithSecret([]byte("loadtest-test-secret-5b0c1e9a7d3f4862a1")),
 		auth.WithInsecureFastHashingForTests(),
 		auth.WithRefreshGracePeriod(0),
-	)
+	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,32 @@ func TestScenarios(t *testing.T) {
 			}
 			checkCounts(t, r, o.max)
 		})
+	}
+}
+
+// TestScenariosDPoP drives a server that requires DPoP as a DPoP client:
+// every scenario is answered 2xx, so every proof was accepted, the bound
+// refresh tokens included.
+func TestScenariosDPoP(t *testing.T) {
+	srv := newServer(t, auth.WithDPoP(auth.DPoPRequired))
+	o := mustParse(t, "-url", srv.URL, "-c", "4", "-d", "300ms", "-n", "40", "-dpop")
+	tg, err := setup(t.Context(), newClient(o), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range scenarioOrder {
+		t.Run(name, func(t *testing.T) {
+			r, err := runScenario(t.Context(), tg, name, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCounts(t, r, o.max)
+		})
+	}
+	// Without -dpop the same server refuses the client.
+	plain := mustParse(t, "-url", srv.URL, "-c", "1", "-n", "1")
+	if _, err := setup(t.Context(), newClient(plain), plain); err == nil {
+		t.Fatal("a bearer client was served by a server that requires DPoP")
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse/auth/dpop"
 )
 
 // maxBody bounds what is read of a response. The server's answers are tiny.
@@ -29,6 +31,9 @@ type target struct {
 	// access is an access token of user, shared by the workers of me and
 	// hello: one client repeating its token, the common case.
 	access string
+	// scheme is how access tokens are sent: "Bearer", or "DPoP" for a
+	// DPoP client, whose transport adds the proofs.
+	scheme string
 }
 
 type tokenPair struct {
@@ -38,7 +43,16 @@ type tokenPair struct {
 
 // setup makes sure the user exists and logs in once.
 func setup(ctx context.Context, client *http.Client, o *options) (*target, error) {
-	t := &target{client: client, base: o.base, user: o.user, password: o.password}
+	t := &target{client: client, base: o.base, user: o.user, password: o.password, scheme: "Bearer"}
+	if o.dpop {
+		// One key for the run, as one client holds one; the transport
+		// signs every request, the token endpoint's included.
+		tr, err := dpop.New(client.Transport)
+		if err != nil {
+			return nil, err
+		}
+		client.Transport, t.scheme = tr, "DPoP"
+	}
 	if t.user == "" {
 		t.user = "loadtest-" + randomHex(6)
 		t.password = randomHex(16)
@@ -75,7 +89,7 @@ func (t *target) do(ctx context.Context, method, path, contentType string, body 
 		req.Header.Set("Content-Type", contentType)
 	}
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("Authorization", t.scheme+" "+bearer)
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
