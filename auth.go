@@ -45,6 +45,8 @@ type Authenticator struct {
 	stateKey     []byte // signs plug-ins' state tokens
 	pluginRoutes []Route
 	adm          adminState // admin API, API keys, audit trail (admin.go)
+
+	passkeyBudgets *passkeyBudgets // passkey logins per address (passkeylimit.go)
 }
 
 // New returns an Authenticator that keeps users in store. A signing key is

@@ -311,7 +311,9 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 	// Budget names the budget that is spent: "" for the login budgets,
 	// "register" for registrations from one address, "mfa" for wrong
-	// second-factor codes (of one mfa_token, or of one user).
+	// second-factor codes (of one mfa_token, or of one user),
+	// "passkey_begin" for passkey logins begun from one address and
+	// "passkey_login" for failed ones ([WithPasskeyLimits]).
 	Budget string
 }
 

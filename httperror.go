@@ -119,6 +119,10 @@ func problemFor(err error) problem {
 			detail = "Too many wrong codes, retry later"
 		case "api_key":
 			detail = "Too many invalid API keys, retry later"
+		case budgetPasskeyBegin:
+			detail = "Too many passkey login attempts, retry later"
+		case budgetPasskeyLogin:
+			detail = "Too many failed passkey logins, retry later"
 		}
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: detail,
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}

@@ -160,6 +160,9 @@ func (a *Authenticator) setupMFA(store UserStore) error {
 		return err
 	}
 	a.stateKey = a.signer.Derive("gatehouse plug-in state")
+	if a.passkeyBudgets, err = newPasskeyBudgets(&a.cfg, a.throttle.keys); err != nil {
+		return err
+	}
 	return a.installPlugins()
 }
 
