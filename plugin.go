@@ -43,7 +43,9 @@ type Route struct {
 	Method, Path string
 	// Bearer requires a valid access token: the request reaches Serve or
 	// Tokens only with one, and its user is in the context
-	// ([UserFromContext], [AuthenticationFromContext]).
+	// ([UserFromContext], [AuthenticationFromContext]). An API key
+	// ([WithAPIKeys]) is refused with [ErrAPIKeyNotAllowed], as by the
+	// built-in endpoints that act on the account.
 	Bearer bool
 	// Serve answers the request, or returns an error, which is answered
 	// as every error is ([WithErrorHandler]).
@@ -140,7 +142,7 @@ func (h *handler) addPluginRoutes() {
 func (h *handler) pluginServe(rt Route) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if rt.Bearer {
-			uc, err := h.a.userContext(r)
+			uc, err := h.a.accountContext(r)
 			if err != nil {
 				return err
 			}

@@ -180,3 +180,35 @@ func documentedStatuses(tb testing.TB, method, path string) map[int]bool {
 	}
 	return out
 }
+
+// TestAPIKeyRefused: an API key may not register, list, rename or delete
+// passkeys, as it may not act on the account elsewhere: a scoped key must
+// never become a login.
+func TestAPIKeyRefused(t *testing.T) {
+	a, err := auth.New(memstore.New(), auth.WithSecret(secret), auth.WithInsecureFastHashingForTests(), auth.WithAPIKeys(),
+		passkey.WithWebAuthn(rpID, "Gatehouse test", origin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.Register(context.Background(), "mia", "password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := a.CreateAPIKey(context.Background(), u.ID, "ci", nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler()
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodPost, "/auth/passkeys/register/begin", ""},
+		{http.MethodPost, "/auth/passkeys/register/finish", `{"state":"x","credential":{}}`},
+		{http.MethodGet, "/auth/passkeys", ""},
+		{http.MethodPatch, "/auth/passkeys/some-id", `{"name":"x"}`},
+		{http.MethodDelete, "/auth/passkeys/some-id", ""},
+	} {
+		r := serve(h, c.method, c.path, c.body, key)
+		if r.Code != 403 || !strings.Contains(r.Body.String(), `"api_key_not_allowed"`) {
+			t.Errorf("%s %s with an API key: %d %s", c.method, c.path, r.Code, r.Body)
+		}
+	}
+}
