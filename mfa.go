@@ -119,7 +119,8 @@ func (t *mfaThrottle) parse(tok string, now time.Time) (*mfaClaims, error) {
 	if i <= len(mfaTokenPrefix) {
 		return nil, ErrInvalidToken
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	// Strict: a signature has one spelling, so a token has one too.
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(tok[i+1:])
 	if err != nil {
 		return nil, ErrInvalidToken
 	}

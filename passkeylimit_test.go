@@ -57,7 +57,10 @@ func TestPasskeyLoginBudget(t *testing.T) {
 	u := f.register(t, "pia", "password-1")
 	ctx := fromAddr("198.51.100.7")
 	calls := 0
-	refuse := func(context.Context) (auth.TokenPair, error) { calls++; return auth.TokenPair{}, auth.ErrInvalidPasskey }
+	refuse := func(context.Context) (auth.TokenPair, error) {
+		calls++
+		return auth.TokenPair{}, auth.ErrInvalidPasskey
+	}
 	accept := func(ctx context.Context) (auth.TokenPair, error) {
 		calls++
 		return f.a.LoginVerified(ctx, u.ID, auth.AMRHardwareKey, auth.AMRMultiFactor)

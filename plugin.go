@@ -214,7 +214,8 @@ func (a *Authenticator) RedeemState(ctx context.Context, purpose, token string) 
 	if i <= len(statePrefix) {
 		return nil, ErrInvalidToken
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	// Strict: a signature has one spelling, so a token has one too.
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(token[i+1:])
 	if err != nil || !hmac.Equal(sig, a.stateMAC(token[:i])) {
 		return nil, ErrInvalidToken
 	}

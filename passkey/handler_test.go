@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +99,7 @@ func FuzzLoginFinish(f *testing.F) {
 	if !ok {
 		f.Fatalf("password login: %v", err)
 	}
-	documented := documentedStatuses(f, http.MethodPost, "/auth/passkeys/login/finish")
+	documented := testutil.DocumentedStatuses(f, auth.OpenAPI(), http.MethodPost, "/auth/passkeys/login/finish")
 
 	lb := serve(e.h, http.MethodPost, "/auth/passkeys/login/begin", `{}`, "")
 	good, _ := sa.Login(lb.Body.Bytes(), sa.UserHandle)
@@ -152,33 +151,6 @@ func stateOf(r *httptest.ResponseRecorder) string {
 	}
 	_ = json.Unmarshal(r.Body.Bytes(), &m)
 	return m.State
-}
-
-// documentedStatuses returns the statuses that auth.OpenAPI documents for
-// an operation.
-func documentedStatuses(tb testing.TB, method, path string) map[int]bool {
-	tb.Helper()
-	var doc struct {
-		Paths map[string]map[string]struct {
-			Responses map[string]json.RawMessage `json:"responses"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(auth.OpenAPI(), &doc); err != nil {
-		tb.Fatal(err)
-	}
-	op, ok := doc.Paths[path][strings.ToLower(method)]
-	if !ok {
-		tb.Fatalf("%s %s is not in the OpenAPI document", method, path)
-	}
-	out := map[int]bool{}
-	for code := range op.Responses {
-		n, err := strconv.Atoi(code)
-		if err != nil {
-			tb.Fatalf("status %q", code)
-		}
-		out[n] = true
-	}
-	return out
 }
 
 // TestAPIKeyRefused: an API key may not register, list, rename or delete
