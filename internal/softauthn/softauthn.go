@@ -41,6 +41,7 @@ const (
 
 // Authenticator holds one credential.
 type Authenticator struct {
+	// Alg is the algorithm of the credential's key.
 	Alg Algorithm
 	// Origin is what clientDataJSON says; RPID what rpIdHash hashes.
 	Origin, RPID string
