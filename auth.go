@@ -50,6 +50,8 @@ type Authenticator struct {
 	emails  EmailStore
 	onetime OneTimeTokenStore
 	mail    *mailFlows
+
+	passkeyBudgets *passkeyBudgets // passkey logins per address (passkeylimit.go)
 }
 
 // New returns an Authenticator that keeps users in store. A signing key is

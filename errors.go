@@ -337,7 +337,9 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 	// Budget names the budget that is spent: "" for the login budgets,
 	// "register" for registrations from one address, "mfa" for wrong
-	// second-factor codes (of one mfa_token, or of one user), "mail" for
+	// second-factor codes (of one mfa_token, or of one user),
+	// "passkey_begin" for passkey logins begun from one address,
+	// "passkey_login" for failed ones ([WithPasskeyLimits]), "mail" for
 	// requests for mail from one address, "mail_recipient" for requests
 	// for one kind of mail to one email address, and "redeem" for failed
 	// one-time token redemptions from one address.

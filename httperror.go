@@ -124,6 +124,10 @@ func problemFor(err error) problem {
 			detail = "Too many emails requested, retry later"
 		case budgetRedeem:
 			detail = "Too many invalid tokens, retry later"
+		case budgetPasskeyBegin:
+			detail = "Too many passkey login attempts, retry later"
+		case budgetPasskeyLogin:
+			detail = "Too many failed passkey logins, retry later"
 		}
 		return problem{status: http.StatusTooManyRequests, code: "too_many_attempts", detail: detail,
 			retryAfter: max(1, int64(math.Ceil(throttled.RetryAfter.Seconds())))}

@@ -119,7 +119,8 @@ func (t *mfaThrottle) parse(tok string, now time.Time) (*mfaClaims, error) {
 	if i <= len(mfaTokenPrefix) {
 		return nil, ErrInvalidToken
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	// Strict: a signature has one spelling, so a token has one too.
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(tok[i+1:])
 	if err != nil {
 		return nil, ErrInvalidToken
 	}
@@ -160,6 +161,9 @@ func (a *Authenticator) setupMFA(store UserStore) error {
 		return err
 	}
 	a.stateKey = a.signer.Derive("gatehouse plug-in state")
+	if a.passkeyBudgets, err = newPasskeyBudgets(&a.cfg, a.throttle.keys); err != nil {
+		return err
+	}
 	return a.installPlugins()
 }
 

@@ -78,14 +78,20 @@ func bearerToken(r *http.Request) (string, error) {
 // the token's session ID. It takes access tokens only: an API key may not
 // act on the account itself (see apikeys.go).
 func (a *Authenticator) authenticateRequest(r *http.Request) (*authenticated, error) {
-	if tok, err := bearerToken(r); err == nil && a.adm.keys != nil && isAPIKey(tok) {
-		return nil, ErrAPIKeyNotAllowed
-	}
-	uc, err := a.userContext(r)
+	uc, err := a.accountContext(r)
 	if err != nil {
 		return nil, err
 	}
 	return &uc.v, nil
+}
+
+// accountContext is userContext for the endpoints that act on the account
+// (plug-ins' bearer endpoints too): an API key is refused.
+func (a *Authenticator) accountContext(r *http.Request) (*userContext, error) {
+	if tok, err := bearerToken(r); err == nil && a.adm.keys != nil && isAPIKey(tok) {
+		return nil, ErrAPIKeyNotAllowed
+	}
+	return a.userContext(r)
 }
 
 // userContext returns the request's context with the user of its bearer

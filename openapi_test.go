@@ -564,6 +564,7 @@ func TestOpenAPIContract(t *testing.T) {
 
 	t.Run("dpop", func(t *testing.T) { checkDPoPContract(t, ct, clock) })
 	t.Run("mfa", func(t *testing.T) { checkMFAContract(t, ct) })
+	t.Run("passkeys", func(t *testing.T) { checkPasskeyContract(t, ct) })
 	t.Run("admin", func(t *testing.T) { adminContract(t, ct) }) // admin_openapi_test.go
 	t.Run("email", func(t *testing.T) { emailContract(t, ct) })
 

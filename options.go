@@ -597,14 +597,21 @@ type mfaConfig struct {
 	userLimiter    Limiter
 	customLimiters bool
 	plugins        []Plugin
+	// Per-address budgets of passkey logins: begun (every login/begin)
+	// and failed (each refused login/finish).
+	passkeyBegun, passkeyFailed   RateLimit
+	passkeyBegunL, passkeyFailedL Limiter
+	customPasskeyLimiters         bool
 }
 
 func defaultMFA() mfaConfig {
 	return mfaConfig{
-		totpIssuer:   "Gatehouse",
-		stepUpWindow: 10 * time.Minute,
-		tokenLimit:   RateLimit{Burst: 10, Every: mfaTokenTTL},
-		userLimit:    RateLimit{Burst: 10, Every: 3 * time.Minute},
+		totpIssuer:    "Gatehouse",
+		stepUpWindow:  10 * time.Minute,
+		tokenLimit:    RateLimit{Burst: 10, Every: mfaTokenTTL},
+		userLimit:     RateLimit{Burst: 10, Every: 3 * time.Minute},
+		passkeyBegun:  RateLimit{Burst: 30, Every: 2 * time.Second},
+		passkeyFailed: RateLimit{Burst: 20, Every: 6 * time.Second},
 	}
 }
 
@@ -944,4 +951,34 @@ func (m *mailConfig) validate() error {
 		return bad("public URL %q: want an absolute http or https URL without query, fragment or user info", m.publicURL)
 	}
 	return nil
+}
+
+// WithPasskeyLimits sets the budgets, per client address (see
+// [WithTrustedProxy]; IPv6 addresses count per /64), of passkey logins
+// kept in memory: begun, which every POST /auth/passkeys/login/begin
+// spends, since anyone may call it and each call makes a ceremony; and
+// failed, which each refused POST /auth/passkeys/login/finish spends. A
+// client over either gets 429 with Retry-After. They apply only with the
+// passkey plug-in (package passkey), through
+// [Authenticator.ThrottlePasskeyBegin] and
+// [Authenticator.ThrottlePasskeyLogin].
+//
+// Defaults to a burst of 30 then 1 every 2 seconds for begun, and a burst
+// of 20 then 1 every 6 seconds for failed. A zero RateLimit turns that
+// budget off.
+func WithPasskeyLimits(begun, failed RateLimit) Option {
+	return func(c *config) {
+		c.mfa.passkeyBegun, c.mfa.passkeyFailed = begun, failed
+		c.mfa.passkeyBegunL, c.mfa.passkeyFailedL, c.mfa.customPasskeyLimiters = nil, nil, false
+	}
+}
+
+// WithPasskeyLimiters replaces the in-memory budgets of
+// [WithPasskeyLimits] with limiters of your own, such as the Redis one in
+// the redislimit module, so that instances share them. A nil Limiter turns
+// that budget off.
+func WithPasskeyLimiters(begun, failed Limiter) Option {
+	return func(c *config) {
+		c.mfa.passkeyBegunL, c.mfa.passkeyFailedL, c.mfa.customPasskeyLimiters = begun, failed, true
+	}
 }

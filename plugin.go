@@ -43,7 +43,9 @@ type Route struct {
 	Method, Path string
 	// Bearer requires a valid access token: the request reaches Serve or
 	// Tokens only with one, and its user is in the context
-	// ([UserFromContext], [AuthenticationFromContext]).
+	// ([UserFromContext], [AuthenticationFromContext]). An API key
+	// ([WithAPIKeys]) is refused with [ErrAPIKeyNotAllowed], as by the
+	// built-in endpoints that act on the account.
 	Bearer bool
 	// Serve answers the request, or returns an error, which is answered
 	// as every error is ([WithErrorHandler]).
@@ -140,7 +142,7 @@ func (h *handler) addPluginRoutes() {
 func (h *handler) pluginServe(rt Route) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if rt.Bearer {
-			uc, err := h.a.userContext(r)
+			uc, err := h.a.accountContext(r)
 			if err != nil {
 				return err
 			}
@@ -212,7 +214,8 @@ func (a *Authenticator) RedeemState(ctx context.Context, purpose, token string) 
 	if i <= len(statePrefix) {
 		return nil, ErrInvalidToken
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	// Strict: a signature has one spelling, so a token has one too.
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(token[i+1:])
 	if err != nil || !hmac.Equal(sig, a.stateMAC(token[:i])) {
 		return nil, ErrInvalidToken
 	}

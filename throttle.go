@@ -168,9 +168,11 @@ func addrKey(addr netip.Addr) string {
 
 // addrBudget is a budget per client address for one endpoint that anyone
 // may call and that is costly to serve: it hashes a password, or sends
-// mail. Every attempt counts, success or not, since each one creates state
-// or spends work. Registration has one ([WithRegisterLimit]); an endpoint
-// that mails a reset link would get its own, under its own kind.
+// mail. With take every attempt counts, success or not, since each one
+// creates state or spends work; with check and charge only failures do.
+// Registration has one ([WithRegisterLimit]), and passkey logins have two
+// ([WithPasskeyLimits]); an endpoint that mails a reset link would get its
+// own, under its own kind.
 type addrBudget struct {
 	kind string // the key prefix, unique per endpoint
 	l    Limiter
@@ -182,11 +184,48 @@ type addrBudget struct {
 // when the limiter fails. A nil budget, or a request without an address
 // (a Unix socket), is not limited.
 func (b *addrBudget) take(ctx context.Context) error {
-	addr := clientOf(ctx).addr
-	if b == nil || !addr.IsValid() {
+	key := b.keyOf(ctx)
+	if key == "" {
 		return nil
 	}
-	wait, err := b.l.Take(ctx, b.keys.key(b.kind, addrKey(addr)))
+	return b.verdict(b.l.Take(ctx, key))
+}
+
+// check is take for a budget of failures: it spends nothing, and the
+// caller charges each failure afterwards.
+func (b *addrBudget) check(ctx context.Context) error {
+	key := b.keyOf(ctx)
+	if key == "" {
+		return nil
+	}
+	return b.verdict(b.l.Check(ctx, key))
+}
+
+// charge spends one attempt of the client address in ctx, a failure,
+// even past the budget. The outcome stands either way, so a limiter
+// failure is only logged.
+func (b *addrBudget) charge(ctx context.Context, logger *slog.Logger) {
+	key := b.keyOf(ctx)
+	if key == "" {
+		return
+	}
+	if err := b.l.Charge(context.WithoutCancel(ctx), key); err != nil {
+		logger.LogAttrs(ctx, slog.LevelWarn, "auth: "+b.kind+" limiter update failed", slog.String("error", err.Error()))
+	}
+}
+
+// keyOf returns the limiter key of the client address in ctx: "" for a
+// nil budget or a request without an address.
+func (b *addrBudget) keyOf(ctx context.Context) string {
+	addr := clientOf(ctx).addr
+	if b == nil || !addr.IsValid() {
+		return ""
+	}
+	return b.keys.key(b.kind, addrKey(addr))
+}
+
+// verdict turns a limiter's answer into the budget's error.
+func (b *addrBudget) verdict(wait time.Duration, err error) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("auth: %s limiter: %w: %w", b.kind, ErrUnavailable, err)

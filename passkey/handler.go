@@ -245,6 +245,10 @@ func (p *plugin) loginBegin(w http.ResponseWriter, r *http.Request) error {
 	if err := readBody(w, r, &body); err != nil {
 		return err
 	}
+	// Anyone may begin, and each one makes a ceremony: the address pays.
+	if err := p.a.ThrottlePasskeyBegin(r.Context()); err != nil {
+		return err
+	}
 	userID := ""
 	switch {
 	case body.MFAToken != "":
@@ -289,9 +293,12 @@ func (p *plugin) loginFinish(r *http.Request) (auth.TokenPair, error) {
 			return method, err
 		})
 	}
-	userID, method, err := p.finishLogin(ctx, f.State, f.Credential, "")
-	if err != nil {
-		return auth.TokenPair{}, err
-	}
-	return p.a.LoginVerified(ctx, userID, method, auth.AMRMultiFactor)
+	// The primary login: refused passkeys are charged to the address.
+	return p.a.ThrottlePasskeyLogin(ctx, func(ctx context.Context) (auth.TokenPair, error) {
+		userID, method, err := p.finishLogin(ctx, f.State, f.Credential, "")
+		if err != nil {
+			return auth.TokenPair{}, err
+		}
+		return p.a.LoginVerified(ctx, userID, method, auth.AMRMultiFactor)
+	})
 }

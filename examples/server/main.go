@@ -24,7 +24,7 @@
 // (default allowed) binds tokens to a key the client holds (DPoP), and
 // -dpop-nonce makes proofs carry a server nonce. TOTP and passkeys are on;
 // passkeys use -webauthn-rp-id (localhost) and -webauthn-origin (by default
-// http://localhost:PORT). "server -h" says more.
+// http://localhost:PORT and the issuer). "server -h" says more.
 package main
 
 import (
@@ -44,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,7 +146,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 (default http://localhost:PORT, or http://HOST:PORT when -addr names a host)`)
 	fl.StringVar(&c.audience, "audience", "", `the tokens' "aud" claim, required on verification (default: the issuer)`)
 	fl.StringVar(&c.webauthnRPID, "webauthn-rp-id", "localhost", "the passkeys' relying party ID: the site's domain")
-	fl.StringVar(&c.webauthnOrigins, "webauthn-origin", "", "comma-separated origins of the pages that use passkeys (default http://localhost:PORT, and -public-url when given)")
+	fl.StringVar(&c.webauthnOrigins, "webauthn-origin", "", "comma-separated origins of the pages that use passkeys (default http://localhost:PORT, the issuer, and -public-url when given)")
 	mailFlags(fl, &c.mail)
 	fl.IntVar(&c.maxConns, "max-conns", 1024, "most client connections served at once; more wait to be accepted.\nEach is an open file: raise ulimit -n (nofile) above it, see examples/README.md")
 	dpopMode := fl.String("dpop", "allowed", "DPoP (sender-constrained tokens, docs/dpop.md): off, allowed (bind the tokens of clients that send proofs) or required")
@@ -279,15 +280,23 @@ func origin(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// origins returns the origins allowed to use passkeys: -webauthn-origin,
-// or the server's own origin, which is the default issuer.
-func (c *config) origins(iss string) []string {
+// origins returns the origins allowed to use passkeys on a server
+// listening on addr with issuer iss: -webauthn-origin, or by default
+// http://localhost:PORT and the issuer (the public URL, when -issuer names
+// it).
+func (c *config) origins(addr, iss string) []string {
 	if c.webauthnOrigins == "" {
-		// The server's own address, and the public URL it is reached at.
-		if pub := strings.TrimRight(c.mail.publicURL, "/"); pub != "" && pub != iss {
-			return []string{iss, pub}
+		out := []string{iss}
+		if _, port, err := net.SplitHostPort(addr); err == nil {
+			if local := "http://" + net.JoinHostPort("localhost", port); local != iss {
+				out = append([]string{local}, out...)
+			}
 		}
-		return []string{iss}
+		// And the public URL the server is reached at.
+		if pub := strings.TrimRight(c.mail.publicURL, "/"); pub != "" && !slices.Contains(out, pub) {
+			out = append(out, pub)
+		}
+		return out
 	}
 	var out []string
 	for _, o := range strings.Split(c.webauthnOrigins, ",") {
@@ -323,13 +332,14 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 	if err != nil {
 		return err
 	}
-	newAuth := func(iss, aud string) (*auth.Authenticator, error) {
+	newAuth := func(addr string) (*auth.Authenticator, error) {
+		iss, aud := c.claims(addr)
 		mail, err := mailOptions(&c.mail, iss, logger)
 		if err != nil {
 			return nil, err
 		}
 		opts := []auth.Option{
-			passkey.WithWebAuthn(c.webauthnRPID, "Gatehouse demo", c.origins(iss)...),
+			passkey.WithWebAuthn(c.webauthnRPID, "Gatehouse demo", c.origins(addr, iss)...),
 			auth.WithSecret(secret),
 			auth.WithIssuer(iss),
 			auth.WithAudience(aud),
@@ -347,7 +357,7 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		return auth.New(store, append(append(opts, mail...), extra...)...)
 	}
 	if len(c.args) > 0 {
-		a, err := newAuth(c.claims(c.addr))
+		a, err := newAuth(c.addr)
 		if err != nil {
 			return err
 		}
@@ -359,7 +369,7 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		return err
 	}
 	iss, aud := c.claims(ln.Addr().String())
-	a, err := newAuth(iss, aud)
+	a, err := newAuth(ln.Addr().String())
 	if err != nil {
 		ln.Close()
 		return err

@@ -78,14 +78,19 @@ func TestWebAuthnFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.webauthnRPID != "localhost" || strings.Join(c.origins("http://localhost:8080"), " ") != "http://localhost:8080" {
-		t.Errorf("defaults: %q %v", c.webauthnRPID, c.origins("http://localhost:8080"))
+	if c.webauthnRPID != "localhost" || strings.Join(c.origins("[::]:8080", "http://localhost:8080"), " ") != "http://localhost:8080" {
+		t.Errorf("defaults: %q %v", c.webauthnRPID, c.origins("[::]:8080", "http://localhost:8080"))
+	}
+	// Listening on a loopback address: the page is at localhost too, since
+	// an IP address cannot be an RP ID.
+	if got := strings.Join(c.origins("127.0.0.1:9000", "http://127.0.0.1:9000"), " "); got != "http://localhost:9000 http://127.0.0.1:9000" {
+		t.Errorf("on 127.0.0.1: %v", got)
 	}
 	c, err = parseConfig([]string{"-webauthn-rp-id", "example.com", "-webauthn-origin", "https://example.com, https://www.example.com"}, env(nil), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.webauthnRPID != "example.com" || strings.Join(c.origins("x"), " ") != "https://example.com https://www.example.com" {
-		t.Errorf("flags: %q %v", c.webauthnRPID, c.origins("x"))
+	if c.webauthnRPID != "example.com" || strings.Join(c.origins(":8080", "x"), " ") != "https://example.com https://www.example.com" {
+		t.Errorf("flags: %q %v", c.webauthnRPID, c.origins(":8080", "x"))
 	}
 }

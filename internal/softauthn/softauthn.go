@@ -41,6 +41,7 @@ const (
 
 // Authenticator holds one credential.
 type Authenticator struct {
+	// Alg is the algorithm of the credential's key.
 	Alg Algorithm
 	// Origin is what clientDataJSON says; RPID what rpIdHash hashes.
 	Origin, RPID string
@@ -49,7 +50,8 @@ type Authenticator struct {
 	Counter uint32
 	// BackupEligible and BackupState set the BE and BS flags.
 	BackupEligible, BackupState bool
-	// CredentialID and UserHandle are set by Register.
+	// CredentialID is made by the first Register; a later Register
+	// offers the same credential again. UserHandle is set by Register.
 	CredentialID, UserHandle []byte
 
 	ec *ecdsa.PrivateKey
@@ -142,9 +144,11 @@ func (a *Authenticator) Register(optionsJSON []byte) ([]byte, error) {
 	if a.UserHandle, err = base64.RawURLEncoding.DecodeString(o.PublicKey.User.ID); err != nil {
 		return nil, fmt.Errorf("softauthn: user.id: %w", err)
 	}
-	a.CredentialID = make([]byte, 32)
-	if _, err := rand.Read(a.CredentialID); err != nil {
-		return nil, err
+	if a.CredentialID == nil {
+		a.CredentialID = make([]byte, 32)
+		if _, err := rand.Read(a.CredentialID); err != nil {
+			return nil, err
+		}
 	}
 	key, err := a.coseKey()
 	if err != nil {

@@ -1,14 +1,18 @@
 // Package testutil holds what the tests of several packages share: the fake
-// clock and the test keys in testdata/keys. Only tests import it.
+// clock, the test keys in testdata/keys and a reader of the OpenAPI
+// document's statuses. Only tests import it.
 package testutil
 
 import (
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,4 +68,33 @@ func PrivateKey(t testing.TB, name string) crypto.Signer {
 		t.Fatal(err)
 	}
 	return k.(crypto.Signer)
+}
+
+// DocumentedStatuses returns the statuses that the OpenAPI document doc
+// lists for the operation method path (such as "POST",
+// "/auth/mfa/verify"), for fuzz targets that check a handler answers
+// only with those.
+func DocumentedStatuses(t testing.TB, doc []byte, method, path string) map[int]bool {
+	t.Helper()
+	var d struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	op, ok := d.Paths[path][strings.ToLower(method)]
+	if !ok || len(op.Responses) == 0 {
+		t.Fatalf("%s %s is not in the OpenAPI document", method, path)
+	}
+	out := map[int]bool{}
+	for code := range op.Responses {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			t.Fatalf("%s %s documents status %q", method, path, code)
+		}
+		out[n] = true
+	}
+	return out
 }
