@@ -131,16 +131,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *auth.APIKey) error {
 
 // APIKey implements [auth.APIKeyStore].
 func (s *Store) APIKey(ctx context.Context, id string) (*auth.APIKey, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	k, ok := s.admin.keys[id]
-	if !ok {
-		return nil, auth.ErrAPIKeyNotFound
-	}
-	return copyKey(k), nil
+	return lookup(ctx, s, s.admin.keys, id, auth.ErrAPIKeyNotFound, copyKey)
 }
 
 // APIKeyByHash implements [auth.APIKeyStore].

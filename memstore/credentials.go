@@ -60,16 +60,7 @@ func copyPasskey(p *auth.Passkey) *auth.Passkey {
 
 // UserTOTP implements [auth.CredentialStore].
 func (s *Store) UserTOTP(ctx context.Context, userID string) (*auth.TOTP, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, ok := s.creds.totp[userID]
-	if !ok {
-		return nil, auth.ErrCredentialNotFound
-	}
-	return copyTOTP(t), nil
+	return lookup(ctx, s, s.creds.totp, userID, auth.ErrCredentialNotFound, copyTOTP)
 }
 
 // SetTOTP implements [auth.CredentialStore].

@@ -111,17 +111,7 @@ func (s *Store) SaveOneTimeToken(ctx context.Context, t *auth.OneTimeToken) erro
 
 // OneTimeToken implements [auth.OneTimeTokenStore].
 func (s *Store) OneTimeToken(ctx context.Context, hash string) (*auth.OneTimeToken, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, ok := s.tokens[hash]
-	if !ok {
-		return nil, auth.ErrOneTimeTokenNotFound
-	}
-	c := *t
-	return &c, nil
+	return lookup(ctx, s, s.tokens, hash, auth.ErrOneTimeTokenNotFound, shallow)
 }
 
 // ConsumeOneTimeToken implements [auth.OneTimeTokenStore].

@@ -192,17 +192,28 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 
 // Session implements [auth.SessionStore].
 func (s *Store) Session(ctx context.Context, id string) (*auth.Session, error) {
+	return lookup(ctx, s, s.sessions, id, auth.ErrSessionNotFound, shallow)
+}
+
+// lookup returns a copy, made by cp, of m[key] read under the store's read
+// lock, or notFound.
+func lookup[T any](ctx context.Context, s *Store, m map[string]*T, key string, notFound error, cp func(*T) *T) (*T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sess, ok := s.sessions[id]
+	v, ok := m[key]
 	if !ok {
-		return nil, auth.ErrSessionNotFound
+		return nil, notFound
 	}
-	c := *sess
-	return &c, nil
+	return cp(v), nil
+}
+
+// shallow copies a value that holds no slices or maps.
+func shallow[T any](v *T) *T {
+	c := *v
+	return &c
 }
 
 // RotateSession implements [auth.SessionStore].

@@ -74,7 +74,13 @@ func checkCounts(t *testing.T, r *result, max int64) {
 
 func TestScenarios(t *testing.T) {
 	srv := newServer(t)
-	o := mustParse(t, "-url", srv.URL, "-c", "4", "-d", "300ms", "-n", "60")
+	runAll(t, mustParse(t, "-url", srv.URL, "-c", "4", "-d", "300ms", "-n", "60"))
+}
+
+// runAll runs every scenario with o and checks that each request was
+// answered 2xx.
+func runAll(t *testing.T, o *options) {
+	t.Helper()
 	tg, err := setup(t.Context(), newClient(o), o)
 	if err != nil {
 		t.Fatal(err)
@@ -95,20 +101,7 @@ func TestScenarios(t *testing.T) {
 // refresh tokens included.
 func TestScenariosDPoP(t *testing.T) {
 	srv := newServer(t, auth.WithDPoP(auth.DPoPRequired))
-	o := mustParse(t, "-url", srv.URL, "-c", "4", "-d", "300ms", "-n", "40", "-dpop")
-	tg, err := setup(t.Context(), newClient(o), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range scenarioOrder {
-		t.Run(name, func(t *testing.T) {
-			r, err := runScenario(t.Context(), tg, name, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkCounts(t, r, o.max)
-		})
-	}
+	runAll(t, mustParse(t, "-url", srv.URL, "-c", "4", "-d", "300ms", "-n", "40", "-dpop"))
 	// Without -dpop the same server refuses the client.
 	plain := mustParse(t, "-url", srv.URL, "-c", "1", "-n", "1")
 	if _, err := setup(t.Context(), newClient(plain), plain); err == nil {
