@@ -401,14 +401,21 @@ func (h *handler) adminPatchUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
+	// Every refusal that depends only on the request comes before any
+	// write, so that a refused PATCH changes nothing.
+	var want []string
 	if roles != nil {
-		want, err := nameSet("roles", *roles)
-		if err != nil {
+		if want, err = nameSet("roles", *roles); err != nil {
 			return err
 		}
 		if u.ID == admin.ID && !slices.Contains(want, h.a.cfg.admin.role) {
 			return ErrSelfLockout
 		}
+	}
+	if disabled != nil && *disabled && u.ID == admin.ID {
+		return ErrSelfLockout
+	}
+	if roles != nil {
 		if err := h.a.SetRoles(ctx, u.ID, want); err != nil {
 			return h.notFound(err)
 		}

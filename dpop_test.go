@@ -631,7 +631,22 @@ func TestAPIKeysUnderDPoP(t *testing.T) {
 	if r := do(h, http.MethodGet, "/x", "", "", bearer(key)...); r.status != http.StatusNoContent {
 		t.Fatalf("API key under DPoP required: %d %s", r.status, r.body)
 	}
-	if r := do(h, http.MethodGet, "/x", "", "", bearer(key[:len(key)-1]+"x")...); r.status != http.StatusUnauthorized {
+	mistyped := key[:len(key)-1] + map[bool]string{true: "y", false: "x"}[strings.HasSuffix(key, "x")]
+	if r := do(h, http.MethodGet, "/x", "", "", bearer(mistyped)...); r.status != http.StatusUnauthorized {
 		t.Fatalf("a mistyped key: %d %s", r.status, r.body)
+	}
+}
+
+// TestIntrospectionNamesTheDPoPKey: RFC 9449 section 6.2: introspecting a
+// bound token says which key it is bound to.
+func TestIntrospectionNamesTheDPoPKey(t *testing.T) {
+	f := newDPoPFixture(t)
+	p := f.loginBound(t)
+	for _, tok := range []string{p.AccessToken, p.RefreshToken} {
+		active, info, err := f.a.Introspect(context.Background(), tok)
+		cnf, _ := info["cnf"].(map[string]any)
+		if err != nil || !active || cnf["jkt"] != f.client.Thumbprint() {
+			t.Fatalf("Introspect = %v %v %v, want cnf.jkt %s", active, info, err, f.client.Thumbprint())
+		}
 	}
 }

@@ -132,6 +132,9 @@ func (h *handler) magicLinkVerify(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if r, err = h.tokenRequest(r); err != nil {
+		return err
+	}
 	pair, err := h.a.LoginWithMagicLink(r.Context(), f["token"])
 	if err != nil {
 		return flowError{detailMagicBadToken, err}

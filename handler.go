@@ -284,6 +284,18 @@ func (h *handler) deviceContext(r *http.Request, f fields) context.Context {
 	return ContextWithDeviceToken(r.Context(), tok)
 }
 
+// tokenRequest returns r with the context of a request at an endpoint that
+// issues a token pair: with the thumbprint of its DPoP proof, when it has
+// a valid one, so that the pair and the session are bound to that key (see
+// [WithDPoP]). A bad proof, or none where one is required, is refused.
+func (h *handler) tokenRequest(r *http.Request) (*http.Request, error) {
+	ctx, err := h.a.dpopContext(r)
+	if err != nil {
+		return nil, grantError{err}
+	}
+	return r.WithContext(ctx), nil
+}
+
 func (h *handler) writeTokens(w http.ResponseWriter, pair TokenPair) {
 	if h.cookie {
 		h.setRefreshCookie(w, &pair)

@@ -24,6 +24,15 @@ type introspection struct {
 	Iss       string   `json:"iss,omitempty"`
 	Aud       string   `json:"aud,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
+	// Cnf names the DPoP key a bound token is bound to (RFC 9449 section
+	// 6.2), so that a service relying on introspection alone can hold the
+	// token to its key.
+	Cnf *confirmation `json:"cnf,omitempty"`
+}
+
+// confirmation is the "cnf" member of an introspection answer.
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // Token types in introspection answers.
@@ -57,6 +66,9 @@ func (a *Authenticator) Introspect(ctx context.Context, token string) (active bo
 	}
 	if in.Jti != "" {
 		info["jti"] = in.Jti
+	}
+	if in.Cnf != nil {
+		info["cnf"] = map[string]any{"jkt": in.Cnf.JKT}
 	}
 	if len(in.Roles) > 0 {
 		info["roles"] = in.Roles
@@ -159,6 +171,9 @@ func (a *Authenticator) claimsInfo(c *jose.Claims, u *User, typ string) introspe
 	}
 	if typ == tokenTypeAccess {
 		in.Roles = u.Roles
+	}
+	if jkt := c.JKT(); jkt != "" {
+		in.Cnf = &confirmation{JKT: jkt}
 	}
 	return in
 }

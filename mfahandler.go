@@ -121,6 +121,9 @@ func (h *handler) verifyMFA(w http.ResponseWriter, r *http.Request) error {
 	if err := f.require("mfa_token", "code"); err != nil {
 		return grantError{err}
 	}
+	if r, err = h.tokenRequest(r); err != nil {
+		return err
+	}
 	pair, err := h.a.VerifyMFA(r.Context(), f["mfa_token"], f["code"])
 	if err != nil {
 		return grantError{err}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"log/slog"
 )
 
 // Budget names ([ThrottledError.Budget]) of passkey logins; each is also
@@ -68,6 +69,9 @@ func (a *Authenticator) ThrottlePasskeyLogin(ctx context.Context, finish func(ct
 	pair, err := finish(ctx)
 	if errors.Is(err, ErrInvalidCode) {
 		b.charge(ctx, a.throttle.logger)
+		e := event(ctx, nil)
+		e.Err = err
+		a.report(ctx, slog.LevelInfo, "auth: passkey login failed", a.cfg.hooks.LoginFailed, e)
 	}
 	return pair, err
 }

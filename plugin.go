@@ -56,6 +56,12 @@ type Route struct {
 	Tokens func(r *http.Request) (TokenPair, error)
 }
 
+// Now returns the current time on the Authenticator's clock ([WithClock]),
+// in UTC to the microsecond as stores keep it, for plug-ins.
+func (a *Authenticator) Now() time.Time {
+	return a.now()
+}
+
 // CredentialStore returns the store's [CredentialStore] with the store
 // timeout applied to every call ([WithStoreTimeout]), or nil when the
 // store has none.
@@ -150,6 +156,10 @@ func (h *handler) pluginServe(rt Route) func(http.ResponseWriter, *http.Request)
 		}
 		if rt.Serve != nil {
 			return rt.Serve(w, r)
+		}
+		r, err := h.tokenRequest(r)
+		if err != nil {
+			return err
 		}
 		pair, err := rt.Tokens(r)
 		if err != nil {

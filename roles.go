@@ -121,6 +121,11 @@ func (a *Authenticator) RemoveRole(ctx context.Context, userID, role string) err
 // changeRoles applies change to the user's roles, bumping the token
 // version when a role went away, and records the change.
 func (a *Authenticator) changeRoles(ctx context.Context, userID string, change func([]string) []string) error {
+	// The last-admin check and the write happen under one lock, with the
+	// admin API's disabling and deleting, so that two demotions on this
+	// instance cannot both pass it.
+	a.adm.mu.Lock()
+	defer a.adm.mu.Unlock()
 	var added, removed []string
 	u, err := a.modifyUser(ctx, userID, "set roles", func(u *User) (bool, error) {
 		next, err := nameSet("roles", change(u.Roles))

@@ -101,6 +101,13 @@ func (p *plugin) registerBegin(w http.ResponseWriter, r *http.Request) error {
 	if err := p.ready(); err != nil {
 		return err
 	}
+	// A new passkey is a new way in that skips the password: a user who
+	// has a second factor must have shown it recently (a login with it,
+	// within the step-up window), or a stolen access token could add the
+	// thief's own passkey.
+	if err := p.a.StepUp(r.Context(), ""); err != nil {
+		return err
+	}
 	creation, state, err := p.beginRegistration(r.Context(), me(r).ID)
 	if err != nil {
 		return err

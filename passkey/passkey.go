@@ -206,7 +206,7 @@ func (p *plugin) finishRegistration(ctx context.Context, userID, state string, c
 	if err != nil {
 		return nil, auth.ErrInvalidPasskey
 	}
-	now := time.Now().UTC()
+	now := p.a.Now()
 	if name == "" {
 		name = "Passkey"
 	}
@@ -312,7 +312,7 @@ func (p *plugin) finishLogin(ctx context.Context, state string, credential []byt
 	if pk == nil {
 		return "", "", auth.ErrInvalidPasskey
 	}
-	err = p.cs.UpdatePasskeyUse(ctx, wu.u.ID, pk.ID, pk.SignCount, cred.Authenticator.SignCount, cred.Flags.BackupState, time.Now().UTC())
+	err = p.cs.UpdatePasskeyUse(ctx, wu.u.ID, pk.ID, pk.SignCount, cred.Authenticator.SignCount, cred.Flags.BackupState, p.a.Now())
 	switch {
 	case errors.Is(err, auth.ErrConflict), errors.Is(err, auth.ErrCredentialNotFound):
 		return "", "", auth.ErrInvalidPasskey // used or removed meanwhile

@@ -201,6 +201,16 @@ func TestCeremonyAttacks(t *testing.T) {
 	if r := e.register(sa, tok, "Key"); r.status != 201 {
 		t.Fatalf("register: %d %s", r.status, r.body)
 	}
+	// A user with a passkey has a second factor, so adding another needs a
+	// recent login with one: a passkey login's token.
+	fresh := func() string {
+		t.Helper()
+		r := e.login(sa, `{}`, sa.UserHandle, "")
+		if r.status != 200 {
+			t.Fatalf("passkey login: %d %s", r.status, r.body)
+		}
+		return r.field(t, "access_token")
+	}
 	wantRejected := func(what string, r resp) {
 		t.Helper()
 		if r.status != 401 || r.field(t, "error") != "invalid_passkey" {
@@ -259,10 +269,11 @@ func TestCeremonyAttacks(t *testing.T) {
 	})
 	t.Run("registration answered from another origin", func(t *testing.T) {
 		evil, _ := softauthn.New(softauthn.ES256, rpID, "http://evil.test")
-		wantRejected("register", e.register(evil, tok, "Evil"))
+		wantRejected("register", e.register(evil, fresh(), "Evil"))
 	})
 	t.Run("registration state of another user", func(t *testing.T) {
 		other := e.user("olga")
+		tok := fresh()
 		r := e.do(http.MethodPost, "/auth/passkeys/register/begin", "", tok)
 		na, _ := softauthn.New(softauthn.ES256, rpID, origin)
 		cred, _ := na.Register(r.body)
@@ -271,6 +282,7 @@ func TestCeremonyAttacks(t *testing.T) {
 			finishBody(e.do(http.MethodPost, "/auth/passkeys/login/begin", `{}`, "").field(t, "state"), cred, ""), tok))
 	})
 	t.Run("same authenticator twice", func(t *testing.T) {
+		tok := fresh()
 		r := e.do(http.MethodPost, "/auth/passkeys/register/begin", "", tok)
 		if !strings.Contains(string(r.body), "excludeCredentials") {
 			t.Errorf("no excludeCredentials: %s", r.body)
@@ -338,5 +350,30 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := auth.New(memstore.New(), auth.WithSecret(secret), passkey.WithWebAuthn(rpID, "x")); err == nil {
 		t.Error("no origin accepted")
+	}
+}
+
+// TestRegisteringNeedsTheSecondFactor: a stolen access token of a user who
+// has a second factor cannot add a passkey, a way in without the password.
+func TestRegisteringNeedsTheSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	tok := e.user("nils")
+	sa, _ := softauthn.New(softauthn.ES256, rpID, origin)
+	if r := e.register(sa, tok, "Key"); r.status != 201 {
+		t.Fatalf("first passkey: %d %s", r.status, r.body)
+	}
+	// tok is from a password login: no second factor shown.
+	r := e.do(http.MethodPost, "/auth/passkeys/register/begin", "", tok)
+	if r.status != http.StatusForbidden || r.field(t, "error") != "mfa_required" {
+		t.Fatalf("register/begin with a password-only token: %d %s, want 403 mfa_required", r.status, r.body)
+	}
+	l := e.login(sa, `{}`, sa.UserHandle, "")
+	other, _ := softauthn.New(softauthn.EdDSA, rpID, origin)
+	if r := e.register(other, l.field(t, "access_token"), "Second"); r.status != 201 {
+		t.Fatalf("after a passkey login: %d %s", r.status, r.body)
+	}
+	e.clock.Advance(11 * time.Minute) // past the step-up window
+	if r := e.do(http.MethodPost, "/auth/passkeys/register/begin", "", l.field(t, "access_token")); r.status != http.StatusForbidden {
+		t.Fatalf("after the step-up window: %d %s, want 403", r.status, r.body)
 	}
 }
