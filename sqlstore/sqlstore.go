@@ -26,6 +26,7 @@ type Store struct {
 
 	qInsert, qByID, qByName, qUpdate, qState, qDelete string
 	sq                                                sessionQueries
+	prunePause                                        time.Duration
 }
 
 var (
@@ -58,6 +59,12 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		c.dialect = d
 	}
 	d := c.dialect
+	if c.pruneBatch == 0 {
+		c.pruneBatch, c.prunePause = DefaultPruneBatch, DefaultPrunePause
+		if d == SQLite {
+			c.pruneBatch, c.prunePause = DefaultSQLitePruneBatch, DefaultSQLitePrunePause
+		}
+	}
 	s := &Store{
 		db:         db,
 		dialect:    d,
@@ -74,7 +81,8 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		" WHERE id = ? AND password_hash = ? AND token_version = ?")
 	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at FROM " + t + " WHERE id = ?")
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
-	s.sq = newSessionQueries(d, s.sessions)
+	s.sq = newSessionQueries(d, s.sessions, c.pruneBatch)
+	s.prunePause = c.prunePause
 	return s, nil
 }
 

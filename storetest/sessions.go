@@ -31,6 +31,7 @@ func runSessions(t *testing.T, newStore func(t *testing.T) (auth.UserStore, auth
 		{"RevokeUserSessions", testRevokeUserSessions},
 		{"UserSessions", testUserSessions},
 		{"DeleteSessions", testDeleteSessions},
+		{"PruneMany", testPruneMany},
 		{"DeleteUserRemovesSessions", testDeleteUserRemovesSessions},
 	}
 	for _, tc := range tests {
