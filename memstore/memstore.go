@@ -274,14 +274,22 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 	return out, nil
 }
 
-// DeleteSessions implements [auth.SessionStore].
+// pruneChunk is how many sessions DeleteSessions looks at between letting
+// other calls take the lock: a few milliseconds of work.
+const pruneChunk = 4096
+
+// DeleteSessions implements [auth.SessionStore]. It lets other calls take
+// the lock after every 4096 sessions it looks at, so that a prune of
+// millions (one scan of a million takes most of a second) does not stop
+// logins and refreshes for its whole length. Go permits changes to a map
+// between the steps of a range over it: a session deleted meanwhile is not
+// visited, and one added meanwhile is live.
 func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
+	n, seen := 0, 0
 	for id, sess := range s.sessions {
 		expired := !sess.ExpiresAt.After(before)
 		revoked := !sess.RevokedAt.IsZero() && !sess.RevokedAt.After(before)
@@ -289,6 +297,14 @@ func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, erro
 			delete(s.sessions, id)
 			n++
 		}
+		if seen++; seen%pruneChunk == 0 {
+			s.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			s.mu.Lock()
+		}
 	}
+	s.mu.Unlock()
 	return n, nil
 }
