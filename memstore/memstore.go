@@ -23,6 +23,9 @@ type Store struct {
 	byID     map[string]*auth.User
 	byName   map[string]string // username -> ID
 	sessions map[string]*auth.Session
+	// byUser indexes sessions by user, so that listing and revoking a
+	// user's sessions cost that user's sessions, not every session.
+	byUser map[string]map[string]*auth.Session
 }
 
 // New returns an empty Store.
@@ -31,6 +34,7 @@ func New() *Store {
 		byID:     make(map[string]*auth.User),
 		byName:   make(map[string]string),
 		sessions: make(map[string]*auth.Session),
+		byUser:   make(map[string]map[string]*auth.Session),
 	}
 }
 
@@ -137,11 +141,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(s.byName, u.Username)
 	delete(s.byID, id)
-	for sid, sess := range s.sessions {
-		if sess.UserID == id {
-			delete(s.sessions, sid)
-		}
+	for sid := range s.byUser[id] {
+		delete(s.sessions, sid)
 	}
+	delete(s.byUser, id)
 	return nil
 }
 
@@ -163,6 +166,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	}
 	c := *sess
 	s.sessions[sess.ID] = &c
+	own := s.byUser[c.UserID]
+	if own == nil {
+		own = make(map[string]*auth.Session)
+		s.byUser[c.UserID] = own
+	}
+	own[c.ID] = &c
 	return nil
 }
 
@@ -243,8 +252,8 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.T
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sess := range s.sessions {
-		if sess.UserID == userID && sess.RevokedAt.IsZero() {
+	for _, sess := range s.byUser[userID] {
+		if sess.RevokedAt.IsZero() {
 			sess.RevokedAt = at
 		}
 	}
@@ -259,8 +268,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*auth.Session
-	for _, sess := range s.sessions {
-		if sess.UserID == userID && sess.RevokedAt.IsZero() && sess.ExpiresAt.After(now) {
+	for _, sess := range s.byUser[userID] {
+		if sess.RevokedAt.IsZero() && sess.ExpiresAt.After(now) {
 			c := *sess
 			out = append(out, &c)
 		}
@@ -295,6 +304,12 @@ func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, erro
 		revoked := !sess.RevokedAt.IsZero() && !sess.RevokedAt.After(before)
 		if expired || revoked {
 			delete(s.sessions, id)
+			if own := s.byUser[sess.UserID]; own != nil {
+				delete(own, id)
+				if len(own) == 0 {
+					delete(s.byUser, sess.UserID)
+				}
+			}
 			n++
 		}
 		if seen++; seen%pruneChunk == 0 {

