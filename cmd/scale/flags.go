@@ -17,6 +17,7 @@ const (
 	maxUsers    = 10_000_000
 	maxSessions = 100
 	maxWorkers  = 256
+	maxTokens   = 10_000
 	maxDuration = 10 * time.Minute
 	maxRounds   = 20
 )
@@ -32,6 +33,7 @@ type options struct {
 	sessions int   // per user
 	expired  float64
 	workers  int
+	tokens   int // logged-in users whose access tokens the workload uses
 	duration time.Duration
 	rounds   int
 	hash     string
@@ -42,18 +44,22 @@ type options struct {
 	svg      string
 	plotOnly string
 	quiet    bool // no progress bar
+	// namePrefix starts the names of the databases, schemas and SQLite
+	// files; tests set their own.
+	namePrefix string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl := flag.NewFlagSet("scale", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	var o options
+	o := options{namePrefix: "gatehouse_scale_"}
 	var stores, sizes string
 	fl.StringVar(&stores, "stores", "sqlite", "stores to measure, comma-separated: "+strings.Join(storeKinds, ", "))
 	fl.StringVar(&sizes, "sizes", "1000,100000", "data sizes in users, comma-separated, smallest first")
 	fl.IntVar(&o.sessions, "sessions", 10, "sessions per user")
 	fl.Float64Var(&o.expired, "expired", 0.5, "share of the sessions that expired")
 	fl.IntVar(&o.workers, "c", 8, "concurrent workers")
+	fl.IntVar(&o.tokens, "tokens", 256, "seeded users logged in before the workload, whose access tokens it uses")
 	fl.DurationVar(&o.duration, "d", 15*time.Second, "duration of each size's workload in each round")
 	fl.IntVar(&o.rounds, "rounds", 2, "rounds; each runs every size once, alternating")
 	fl.StringVar(&o.hash, "hash", "owasp", "argon2id parameters: owasp (m=19 MiB, t=2, p=1) or default (m=64 MiB, t=3, p=4)")
@@ -109,6 +115,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-sessions must be from 0 to %d, got %d", maxSessions, o.sessions)
 	case o.expired < 0 || o.expired > 1:
 		return nil, fmt.Errorf("-expired must be from 0 to 1, got %v", o.expired)
+	case o.tokens < 1 || o.tokens > maxTokens:
+		return nil, fmt.Errorf("-tokens must be from 1 to %d, got %d", maxTokens, o.tokens)
 	case o.workers < 1 || o.workers > maxWorkers:
 		return nil, fmt.Errorf("-c must be from 1 to %d, got %d", maxWorkers, o.workers)
 	case o.duration <= 0 || o.duration > maxDuration:

@@ -35,8 +35,8 @@
 // (every request reaches the store). Each size runs two phases of -d:
 //
 //   - mixed: -c workers send a weighted mix of /auth/me and a protected
-//     route (each with an access token of one of 256 seeded users logged in
-//     beforehand), refresh (a rotation, a write; each worker refreshes
+//     route (each with an access token of one of -tokens, 256, seeded users
+//     logged in beforehand), refresh (a rotation, a write; each worker refreshes
 //     four sessions of its own in turn), the session list, and logout (of
 //     sessions the logins of the hashing phase left);
 //   - hashing: login as a random seeded user, and register, as many at

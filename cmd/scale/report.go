@@ -172,4 +172,3 @@ func readResults(path string) (*results, error) {
 	}
 	return &r, nil
 }
-

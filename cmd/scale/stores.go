@@ -34,7 +34,7 @@ type store struct {
 }
 
 // dbName names the database (a schema on PostgreSQL) of one size.
-func dbName(users int) string { return fmt.Sprintf("gatehouse_scale_%d", users) }
+func (o *options) dbName(users int) string { return fmt.Sprintf("%s%d", o.namePrefix, users) }
 
 // openStore opens (creating if needed) and migrates the store of kind at
 // size users.
@@ -62,7 +62,7 @@ func openStore(ctx context.Context, o *options, kind string, users int) (*store,
 }
 
 func openDB(ctx context.Context, o *options, kind string, users int) (*sql.DB, error) {
-	name := dbName(users)
+	name := o.dbName(users)
 	var db *sql.DB
 	switch kind {
 	case "sqlite":

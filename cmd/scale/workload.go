@@ -20,10 +20,6 @@ import (
 	"github.com/gatehouse/auth/memstore"
 )
 
-// tokenUsers is how many seeded users log in before the workload, for the
-// access tokens of /auth/me, the protected route and the session list.
-const tokenUsers = 256
-
 // ownSessions is how many sessions each worker refreshes in turn.
 const ownSessions = 4
 
@@ -64,13 +60,13 @@ type bench struct {
 	st      *store
 	calls   *samples // store calls, by method
 	h       http.Handler
-	access  []string        // shared access tokens
-	own     [][]string      // refresh tokens, per worker
-	spare   []string        // refresh tokens of logins, for logouts
+	access  []string   // shared access tokens
+	own     [][]string // refresh tokens, per worker
+	spare   []string   // refresh tokens of logins, for logouts
 	spareMu sync.Mutex
-	ends    *samples        // endpoint times, by operation
-	inStore *samples        // per request time in the store, by operation
-	fails   map[string]int  // failures by operation and status
+	ends    *samples       // endpoint times, by operation
+	inStore *samples       // per request time in the store, by operation
+	fails   map[string]int // failures by operation and status
 	failsMu sync.Mutex
 	elapsed map[string]time.Duration // measured time by phase, all rounds
 }
@@ -94,11 +90,11 @@ func newBench(ctx context.Context, o *options, st *store) (*bench, error) {
 		fmt.Fprintf(w, "hello, %s\n", u.Username)
 	})))
 	b.h = mux
-	// Log in tokenUsers seeded users, spread over the table, for the access
+	// Log in -tokens seeded users, spread over the table, for the access
 	// tokens, and ownSessions more per worker for the refresh tokens; the
 	// two sets are apart, so that no refresh ends a session whose access
 	// token is in use.
-	nAccess := min(tokenUsers, st.users)
+	nAccess := min(o.tokens, st.users)
 	pairs := make([]auth.TokenPair, nAccess+ownSessions*o.workers)
 	errs := make(chan error, len(pairs))
 	var wg sync.WaitGroup
