@@ -69,44 +69,57 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
-// TestSeedResumes: seeding a store that holds some of the users adds only
-// the missing ones.
+// TestSeedResumes: seeding a store that an interrupted run left with some
+// of the users, or some of the sessions, adds only the missing rows.
 func TestSeedResumes(t *testing.T) {
 	ctx := context.Background()
 	o := testOptions(t)
 	o.dir = t.TempDir()
-	hash, err := precomputedHash(ctx, hashParams("owasp"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := openStore(ctx, o, "sqlite", 2500)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.close()
-	st.users = 1200 // as if an earlier run had stopped there
+	const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+	e := &seedEnv{o: o, st: st, users: st.users, hash: hash, now: time.Now()}
+	if err := writeChunk(ctx, st, e, seeders[0], 0, 1200); err != nil { // stopped after 1200 users
+		t.Fatal(err)
+	}
 	var log bytes.Buffer
 	if err := seed(ctx, o, st, hash, &log); err != nil {
 		t.Fatal(err)
 	}
-	st.users = 2500
-	log.Reset()
-	if err := seed(ctx, o, st, hash, &log); err != nil {
+	if !strings.Contains(log.String(), "seeded 26300 rows") { // 1300 users, 25000 sessions
+		t.Errorf("seeding after 1200 users: %s", log.String())
+	}
+	count := func(q string) int {
+		var n int
+		if err := st.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Each user has its sessions, half of them expired.
+	if n := count("SELECT COUNT(DISTINCT user_id) FROM gatehouse_sessions"); n != 2500 {
+		t.Errorf("sessions of %d users, want 2500", n)
+	}
+	if n := count("SELECT COUNT(*) FROM gatehouse_sessions WHERE expires_at <= '" + time.Now().UTC().Format(sqliteTimeLayout) + "'"); n != 12500 {
+		t.Errorf("%d expired sessions, want 12500", n)
+	}
+	// Stopped within the sessions: 7000 of them gone.
+	if _, err := st.db.ExecContext(ctx, "DELETE FROM gatehouse_sessions WHERE rowid > 18000"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(log.String(), "seeded 1300 users and 13000 sessions") {
-		t.Errorf("second seeding: %s", log.String())
-	}
-	if n, err := seededUsers(ctx, st); err != nil || n != 2500 {
-		t.Errorf("%d seeded users, %v; want 2500", n, err)
-	}
-	var sessions int
-	if err := st.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM gatehouse_sessions").Scan(&sessions); err != nil || sessions != 25000 {
-		t.Errorf("%d sessions, %v; want 25000", sessions, err)
+	log.Reset()
+	if err := seed(ctx, o, st, hash, &log); err != nil || !strings.Contains(log.String(), "seeded 7000 rows") {
+		t.Errorf("seeding after 18000 sessions: %v %s", err, log.String())
 	}
 	log.Reset()
 	if err := seed(ctx, o, st, hash, &log); err != nil || !strings.Contains(log.String(), "seeded already") {
-		t.Errorf("third seeding: %v %s", err, log.String())
+		t.Errorf("seeding a seeded store: %v %s", err, log.String())
+	}
+	if n := count("SELECT COUNT(*) FROM gatehouse_sessions"); n != 25000 {
+		t.Errorf("%d sessions, want 25000", n)
 	}
 }
 
@@ -139,71 +152,96 @@ func TestSeedMirrorsStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { dropStore(t, o, st) })
-			now := time.Now()
-			seeded := newEntity(o, 0, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", now)
-			if err := writeChunk(ctx, st, []*entity{seeded}); err != nil {
+			const hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+			var log bytes.Buffer
+			if err := seed(ctx, o, st, hash, &log); err != nil {
+				t.Fatal(err)
+			}
+			seeded, err := st.backend.UserByUsername(ctx, seedUsername(0))
+			if err != nil {
 				t.Fatal(err)
 			}
 			// The same user and sessions again, through the store, under
-			// other keys.
-			viaStore := newEntity(o, 1, seeded.user.PasswordHash, now)
-			u := *seeded.user
-			u.ID, u.Username = viaStore.user.ID, viaStore.user.Username
-			if err := st.backend.CreateUser(ctx, &u); err != nil {
+			// another name, made by the same code at the same instant.
+			e := &seedEnv{o: o, st: st, users: 1, hash: hash, now: seeded.CreatedAt.Add(90 * 24 * time.Hour), ids: []string{""}}
+			u := e.user(0)
+			u.Username = "copy"
+			if err := st.backend.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			for k, s := range seeded.sessions {
-				c := *s
-				c.ID, c.UserID, c.CurrentJTI = viaStore.sessions[k].ID, u.ID, viaStore.sessions[k].CurrentJTI
-				if err := st.backend.CreateSession(ctx, &c); err != nil {
+			e.ids[0] = u.ID
+			for k := range o.sessions {
+				if err := st.backend.CreateSession(ctx, e.session(k)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			same := func(table, cols, keyCol, a, b string) {
-				t.Helper()
-				ra, rb := rawRow(t, st, table, cols, keyCol, a), rawRow(t, st, table, cols, keyCol, b)
-				for i := range ra {
-					if ra[i] != rb[i] {
-						t.Errorf("%s column %d of %q: seeded %q, store %q", table, i, cols, ra[i], rb[i])
-					}
-				}
+			cols := "password_hash, disabled, token_version, created_at, updated_at"
+			a, b := rawRows(t, st, "gatehouse_users", cols, "id", seeded.ID), rawRows(t, st, "gatehouse_users", cols, "id", u.ID)
+			sameRows(t, "gatehouse_users", cols, a, b)
+			cols = "token_version, previous_jti, created_at, expires_at, rotated_at, last_used_at," +
+				" revoked_at, user_agent, ip, rotated_user_agent, rotated_ip, grace_uses"
+			a, b = rawRows(t, st, "gatehouse_sessions", cols, "user_id", seeded.ID), rawRows(t, st, "gatehouse_sessions", cols, "user_id", u.ID)
+			if len(a) != o.sessions || len(b) != o.sessions {
+				t.Fatalf("%d seeded sessions and %d made by the store, want %d each", len(a), len(b), o.sessions)
 			}
-			same("gatehouse_users", "password_hash, disabled, token_version, created_at, updated_at", "id", seeded.user.ID, u.ID)
-			for k, s := range seeded.sessions {
-				same("gatehouse_sessions", "token_version, previous_jti, created_at, expires_at, rotated_at, last_used_at,"+
-					" revoked_at, user_agent, ip, rotated_user_agent, rotated_ip, grace_uses", "id", s.ID, viaStore.sessions[k].ID)
-			}
-			// And the store reads the seeded user back as it was made.
-			got, err := st.backend.UserByUsername(ctx, seeded.user.Username)
-			if err != nil || got.ID != seeded.user.ID || !got.CreatedAt.Equal(seeded.user.CreatedAt.Truncate(time.Microsecond)) {
-				t.Errorf("UserByUsername(seeded) = %+v, %v", got, err)
-			}
+			sameRows(t, "gatehouse_sessions", cols, a, b)
 		})
 	}
 }
 
-// rawRow reads columns of one row as the database's text.
-func rawRow(t *testing.T, st *store, table, cols, keyCol, key string) []string {
+// sameRows compares rows column by column, the seeded ones (a) with the
+// store's (b). The seeded user was made with a time a few microseconds
+// away from the copy's, so times compare to the second.
+func sameRows(t *testing.T, table, cols string, a, b [][]string) {
 	t.Helper()
-	q := "SELECT " + cols + " FROM " + table + " WHERE " + keyCol + " = ?"
+	for r := range a {
+		for c := range a[r] {
+			x, y := a[r][c], b[r][c]
+			if len(x) == len(y) && len(x) > 19 && x[:19] == y[:19] && strings.Count(x, ":") >= 2 {
+				continue // a time: same layout and second
+			}
+			if x != y {
+				t.Errorf("%s row %d column %d of %q: seeded %q, store %q", table, r, c, cols, x, y)
+			}
+		}
+	}
+}
+
+// rawRows reads columns of the rows whose keyCol is key, as the database's
+// text, oldest first.
+func rawRows(t *testing.T, st *store, table, cols, keyCol, key string) [][]string {
+	t.Helper()
+	q := "SELECT " + cols + " FROM " + table + " WHERE " + keyCol + " = ? ORDER BY created_at"
 	if st.dialect == sqlstore.Postgres {
 		q = strings.Replace(q, "?", "$1", 1)
 	}
-	n := len(strings.Split(cols, ","))
-	raw := make([]sql.NullString, n)
-	dest := make([]any, n)
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	if err := st.db.QueryRowContext(context.Background(), q, key).Scan(dest...); err != nil {
+	rows, err := st.db.QueryContext(context.Background(), q, key)
+	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	out := make([]string, n)
-	for i, r := range raw {
-		out[i] = r.String
-		if !r.Valid {
-			out[i] = "NULL"
+	defer rows.Close()
+	n := len(strings.Split(cols, ","))
+	var out [][]string
+	for rows.Next() {
+		raw := make([]sql.NullString, n)
+		dest := make([]any, n)
+		for i := range raw {
+			dest[i] = &raw[i]
 		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, n)
+		for i, r := range raw {
+			row[i] = r.String
+			if !r.Valid {
+				row[i] = "NULL"
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
