@@ -44,6 +44,7 @@ type options struct {
 	svg      string
 	plotOnly string
 	quiet    bool // no progress bar
+	seedOnly bool
 	// namePrefix starts the names of the databases, schemas and SQLite
 	// files; tests set their own.
 	namePrefix string
@@ -70,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.svg, "svg", "", "write the chart of p99 against data size to this SVG file")
 	fl.StringVar(&o.plotOnly, "plot", "", "only draw the chart (-svg) from this JSON file of an earlier run")
 	fl.BoolVar(&o.quiet, "q", false, "no progress bar")
+	fl.BoolVar(&o.seedOnly, "seed", false, "only seed the stores to the sizes, and measure nothing")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: scale [-stores sqlite,postgres,mysql,mem] [-sizes 1000,100000] [-d 15s] [-rounds 2] [-json FILE] [-svg FILE]")
 		fmt.Fprintln(stderr, "       scale -plot FILE.json -svg FILE.svg")

@@ -14,17 +14,22 @@
 //
 // Each store and size gets a database of its own: a SQLite file in -dir, a
 // PostgreSQL schema or a MySQL database named gatehouse_scale_<users>.
-// Users get usernames scale-<hex> and one precomputed argon2id hash of
-// -password, so that seeding costs one hash, not one per user; each user
-// gets -sessions sessions, the -expired share of them expired a week or
-// more ago and the rest live. The SQL stores are written with multi-row
-// INSERTs in transactions of 1000 users with their sessions, with exactly
-// the columns and values sqlstore's CreateUser and CreateSession write (the
-// tests check this by reading the rows back through the store); the memory
-// store through its own CreateUser and CreateSession. Seeding is
-// resumable: it counts the users already there and continues from the next
-// one, so a database seeded once is reused at once. Seed and measure on the
-// same day: sessions live for a week from the seeding.
+// Users get usernames scale-<hex> and one argon2id hash of the password,
+// made once through the library's own registration, so that seeding costs
+// one hash, not one per user; each user gets -sessions sessions, the
+// -expired share of them expired a week or more ago and the rest live.
+// Sessions are written in creation order across all users, so that one
+// user's sessions lie apart in the table, as sessions made over weeks do.
+// The SQL stores are written with multi-row INSERTs in transactions of
+// 10000 rows, with exactly the columns and values sqlstore's CreateUser
+// and CreateSession write (a test compares the rows, column by column,
+// with rows the store wrote itself); the memory store through its own
+// CreateUser and CreateSession. Seeding is resumable: each table's seeder
+// counts its rows already there and continues from the next, so a
+// database seeded once is reused at once; -seed seeds and stops, so that
+// stores can be seeded side by side and measured one at a time.
+// Seed and measure on the same day: sessions live for a week from the
+// seeding.
 //
 // # The workload
 //
@@ -100,6 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "scale:", err)
 		return 1
+	}
+	if o.seedOnly {
+		return 0
 	}
 	printReport(stdout, res)
 	if o.json != "" {

@@ -39,6 +39,10 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) (*result
 				closeAll()
 				return nil, err
 			}
+			if o.seedOnly {
+				st.close()
+				continue
+			}
 			b, err := newBench(ctx, o, st)
 			if err != nil {
 				st.close()
