@@ -1,9 +1,6 @@
 package sqlstore
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // MigrateWithExtra runs the embedded migrations followed by extra steps,
 // numbered from 1000, each a list of statements. It lets tests make a
@@ -48,9 +45,3 @@ var DerivedName = derivedName
 
 // Rebind exposes PostgreSQL's placeholder rewriting.
 func Rebind(q string) string { return Postgres.rebind(q) }
-
-// TimeArg is how the Store binds a time, for tests that write rows in bulk.
-func (d Dialect) TimeArg(t time.Time) any { return d.timeArg(t) }
-
-// RebindFor puts d's placeholders into q.
-func (d Dialect) RebindFor(q string) string { return d.rebind(q) }

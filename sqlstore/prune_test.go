@@ -60,14 +60,17 @@ func seedSessions(t *testing.T, db *sql.DB, d sqlstore.Dialect, table string, us
 				created = now.Add(-time.Hour)
 				expires = now.Add(7 * 24 * time.Hour)
 			case i%5 == 4:
-				expires, revoked = now.Add(7*24*time.Hour), d.TimeArg(now.Add(-time.Minute))
+				expires, revoked = now.Add(7*24*time.Hour), timeArg(d, now.Add(-time.Minute))
 			}
 			args = append(args, uuid.NewString(), userIDs[i%len(userIDs)], 1, fmt.Sprintf("jti-seeded-%08d", i), "",
-				d.TimeArg(created), d.TimeArg(expires), d.TimeArg(created), d.TimeArg(created), revoked,
+				timeArg(d, created), timeArg(d, expires), timeArg(d, created), timeArg(d, created), revoked,
 				"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/133.0", "203.0.113.7", "", "", 0)
 		}
 		q := "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", k), ", ")
-		if _, err := tx.ExecContext(ctx, d.RebindFor(q), args...); err != nil {
+		if d == sqlstore.Postgres {
+			q = sqlstore.Rebind(q)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("seed sessions: %v", err)
 		}
 	}
