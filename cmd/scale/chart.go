@@ -67,7 +67,8 @@ func writeChart(r *results, path string) error {
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 		p.X.Tick.Marker = usersTicks{sizes}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.X.Min, p.X.Max = float64(sizes[0])/2, float64(sizes[len(sizes)-1])*2
+		// Room on the left for the legend.
+		p.X.Min, p.X.Max = float64(sizes[0])/40, float64(sizes[len(sizes)-1])*2
 		p.Legend.Top = true
 		p.Legend.Left = true
 		var lines []any

@@ -45,6 +45,7 @@ type options struct {
 	plotOnly string
 	quiet    bool // no progress bar
 	seedOnly bool
+	prune    bool
 	// namePrefix starts the names of the databases, schemas and SQLite
 	// files; tests set their own.
 	namePrefix string
@@ -72,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.plotOnly, "plot", "", "only draw the chart (-svg) from this JSON file of an earlier run")
 	fl.BoolVar(&o.quiet, "q", false, "no progress bar")
 	fl.BoolVar(&o.seedOnly, "seed", false, "only seed the stores to the sizes, and measure nothing")
+	fl.BoolVar(&o.prune, "prune", false, "at the end, prune the largest size's sessions while the workload runs; the seeded expired sessions are then gone, so drop that database before seeding it again")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: scale [-stores sqlite,postgres,mysql,mem] [-sizes 1000,100000] [-d 15s] [-rounds 2] [-json FILE] [-svg FILE]")
 		fmt.Fprintln(stderr, "       scale -plot FILE.json -svg FILE.svg")

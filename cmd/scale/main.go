@@ -53,6 +53,11 @@
 // (kind "store"). The sizes alternate for -rounds rounds, up then down, and
 // the samples of all rounds are pooled.
 //
+// With -prune, the largest size's sessions are then pruned through
+// Authenticator.PruneSessions while both phases run side by side; the
+// figures of that time have kinds prefixed "prune:", next to how many
+// sessions the prune removed and how long it took.
+//
 // Password hashing uses -hash: "owasp" (m=19 MiB, t=2, p=1, OWASP's
 // minimum, the default here so that login and register are not all the
 // machine does) or "default" (the library's default, m=64 MiB, t=3, p=4).

@@ -18,15 +18,16 @@ import (
 )
 
 // TestSmoke seeds the memory store and SQLite to two small sizes, runs a
-// short workload on each and draws the chart: every endpoint answers as it
-// should at every size, and the files are written. It takes seconds; CI
+// short workload on each, prunes the larger while the workload runs and
+// draws the chart: every endpoint answers as it should at every size, the
+// prune removes the expired sessions, and the files are written. It takes seconds; CI
 // runs it.
 func TestSmoke(t *testing.T) {
 	dir := t.TempDir()
 	jsonPath, svgPath := filepath.Join(dir, "scale.json"), filepath.Join(dir, "scale.svg")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-stores", "mem,sqlite", "-sizes", "300,2000", "-d", "600ms", "-rounds", "2",
-		"-c", "4", "-tokens", "16", "-dir", dir, "-json", jsonPath, "-svg", svgPath, "-q"}, &stdout, &stderr)
+		"-c", "4", "-tokens", "16", "-prune", "-dir", dir, "-json", jsonPath, "-svg", svgPath, "-q"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
 	}
@@ -36,6 +37,15 @@ func TestSmoke(t *testing.T) {
 	}
 	if len(res.Failures) > 0 {
 		t.Errorf("unexpected answers: %v\n%s", res.Failures, stderr.String())
+	}
+	if len(res.Prunes) != 2 {
+		t.Errorf("%d prunes, want one per store", len(res.Prunes))
+	}
+	for _, p := range res.Prunes {
+		// 2000 users' 5 expired sessions each, and those logged out.
+		if p.Error != "" || p.Users != 2000 || p.Removed < 10000 {
+			t.Errorf("prune %+v: want 10000 sessions or more removed at 2000 users, without an error", p)
+		}
 	}
 	seen := map[string]int{}
 	for _, f := range res.Figures {

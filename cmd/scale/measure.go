@@ -69,7 +69,14 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) (*result
 			}
 		}
 		for _, b := range benches {
-			res.add(b)
+			res.add(b, "")
+		}
+		if o.prune {
+			b := benches[len(benches)-1]
+			fmt.Fprintf(stderr, "%s at %d users: pruning while the workload runs\n", kind, b.st.users)
+			p := b.prune(ctx, o.workers, stderr)
+			res.Prunes = append(res.Prunes, p)
+			res.add(b, "prune:")
 		}
 		closeAll()
 	}

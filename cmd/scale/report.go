@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -39,6 +40,7 @@ type results struct {
 	Rounds   int            `json:"rounds"`
 	Hash     string         `json:"hash"`
 	Figures  []figure       `json:"figures"`
+	Prunes   []pruneResult  `json:"prunes,omitempty"`
 	Failures map[string]int `json:"failures,omitempty"`
 }
 
@@ -53,7 +55,8 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return ds[max(0, min(k, len(ds)-1))]
 }
 
-func (r *results) add(b *bench) {
+// add puts a bench's figures in, their kinds prefixed with label.
+func (r *results) add(b *bench, label string) {
 	var all time.Duration
 	for _, d := range b.elapsed {
 		all += d
@@ -67,7 +70,7 @@ func (r *results) add(b *bench) {
 			// call's over the whole time.
 			sec := all.Seconds()
 			for _, op := range operations {
-				if op.name == name && kind != "store" {
+				if op.name == name && !strings.HasSuffix(kind, "store") {
 					sec = b.elapsed[op.phase].Seconds()
 				}
 			}
@@ -76,9 +79,9 @@ func (r *results) add(b *bench) {
 				PerSec: math.Round(float64(len(ds))/sec*10) / 10})
 		}
 	}
-	put("endpoint", b.ends)
-	put("in-store", b.inStore)
-	put("store", b.calls)
+	put(label+"endpoint", b.ends)
+	put(label+"in-store", b.inStore)
+	put(label+"store", b.calls)
 	for k, n := range b.fails {
 		if r.Failures == nil {
 			r.Failures = map[string]int{}
@@ -128,6 +131,14 @@ func printReport(w io.Writer, r *results) {
 			f.Store, f.Kind, f.Name, f.Users, f.Count, f.PerSec, f.P50, f.P99, f.P999, verdict)
 	}
 	tw.Flush()
+	for _, p := range r.Prunes {
+		fmt.Fprintf(w, "prune on %s at %d users: removed %d sessions in %.1f s (%.0f/s) while the workload ran (figures of kind prune:)",
+			p.Store, p.Users, p.Removed, p.Seconds, float64(p.Removed)/p.Seconds)
+		if p.Error != "" {
+			fmt.Fprintf(w, "; error: %s", p.Error)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.Failures) > 0 {
 		keys := make([]string, 0, len(r.Failures))
 		for k := range r.Failures {

@@ -235,6 +235,21 @@ func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) e
 		fmt.Fprintf(w, "%s at %d users: seeded already\n", s.kind, s.users)
 		return nil
 	}
+	// Fresh statistics, as autovacuum (PostgreSQL) or InnoDB's automatic
+	// recalculation (MySQL) would have them before long: planning on the
+	// statistics of a table that was empty is not what a running system
+	// does. SQLite keeps none unless ANALYZE is run, so it is left without.
+	analyze := map[sqlstore.Dialect]string{
+		sqlstore.Postgres: "ANALYZE gatehouse_users, gatehouse_sessions",
+		sqlstore.MySQL:    "ANALYZE TABLE gatehouse_users, gatehouse_sessions",
+	}[s.dialect]
+	if analyze != "" {
+		rows, err := s.db.QueryContext(ctx, analyze)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.kind, analyze, err)
+		}
+		rows.Close()
+	}
 	el := time.Since(start)
 	fmt.Fprintf(w, "%s at %d users: seeded %d rows in %s: %.0f rows/s\n",
 		s.kind, s.users, added, el.Round(time.Millisecond), float64(added)/el.Seconds())

@@ -58,6 +58,7 @@ var secret = []byte("gatehouse-scale-measurement-secret-0123456789")
 // across rounds.
 type bench struct {
 	st      *store
+	a       *auth.Authenticator
 	calls   *samples // store calls, by method
 	h       http.Handler
 	access  []string   // shared access tokens
@@ -83,6 +84,7 @@ func newBench(ctx context.Context, o *options, st *store) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.a = a
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())
 	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -302,6 +304,11 @@ func (w *worker) pick(phase string) *operation {
 func (b *bench) run(ctx context.Context, phase string, workers int, d time.Duration, log io.Writer) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	b.runWhile(ctx, phase, workers, log)
+}
+
+// runWhile drives a phase of the workload until ctx ends.
+func (b *bench) runWhile(ctx context.Context, phase string, workers int, log io.Writer) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for id := range workers {
@@ -346,4 +353,37 @@ func (b *bench) fail(op string, rec *httptest.ResponseRecorder, log io.Writer) {
 		fmt.Fprintf(log, "%s at %d users: %s: %.200s\n", b.st.kind, b.st.users, key, rec.Body.String())
 	}
 	b.fails[key]++
+}
+
+// pruneResult is one PruneSessions run under the workload.
+type pruneResult struct {
+	Store   string  `json:"store"`
+	Users   int     `json:"users"`
+	Removed int     `json:"removed"`
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// prune runs PruneSessions while both phases of the workload run, and
+// returns what it did; the workload's figures meanwhile replace the
+// bench's.
+func (b *bench) prune(ctx context.Context, workers int, log io.Writer) pruneResult {
+	b.ends.reset()
+	b.inStore.reset()
+	b.calls.reset()
+	b.elapsed = map[string]time.Duration{}
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.runWhile(wctx, mixed, workers, log) }()
+	go func() { defer wg.Done(); b.runWhile(wctx, hashing, runtime.GOMAXPROCS(0), log) }()
+	start := time.Now()
+	n, err := b.a.PruneSessions(ctx)
+	r := pruneResult{Store: b.st.kind, Users: b.st.users, Removed: n, Seconds: time.Since(start).Seconds()}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	stop()
+	wg.Wait()
+	return r
 }
