@@ -4,15 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/auth"
@@ -89,43 +86,39 @@ func seedSessions(t *testing.T, db *sql.DB, d sqlstore.Dialect, table string, us
 // the rows it deletes and their neighbours in its index.
 func lockBoundedStore(t *testing.T, tdb *testDB, prefix string) *sqlstore.Store {
 	t.Helper()
-	var db *sql.DB
-	ms := strconv.Itoa(int(maxLockWait / time.Millisecond))
-	switch tdb.dialect {
-	case sqlstore.SQLite:
-		dsn := strings.Replace(tdb.dsn, "busy_timeout(5000)", "busy_timeout("+ms+")", 1)
-		if dsn == tdb.dsn {
-			t.Fatalf("no busy_timeout(5000) in %s", tdb.dsn)
-		}
-		db = openDB(t, "sqlite", dsn)
+	db := lockTimeoutDB(t, tdb, int(maxLockWait/time.Millisecond), 0)
+	if tdb.dialect == sqlstore.SQLite {
 		// One connection: the refreshes queue in Go, and only the
 		// prune's lock, not one another's, can keep them waiting.
 		db.SetMaxOpenConns(1)
-	case sqlstore.Postgres:
-		u, err := url.Parse(tdb.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("lock_timeout", ms)
-		u.RawQuery = q.Encode()
-		db = openDB(t, "pgx", u.String())
-	case sqlstore.MySQL:
-		cfg, err := mysql.ParseDSN(tdb.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cfg.Params == nil {
-			cfg.Params = map[string]string{}
-		}
-		cfg.Params["innodb_lock_wait_timeout"] = "0"
-		db = openDB(t, "mysql", cfg.FormatDSN())
 	}
 	s, err := sqlstore.New(db, sqlstore.WithTablePrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// repeat calls op every refreshEvery until done is closed, passing each
+// call's time to record; a failed call fails the test and ends it.
+func repeat(t *testing.T, done <-chan struct{}, what string, record func(time.Duration), op func(i int) error) {
+	tick := time.NewTicker(refreshEvery)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		err := op(i)
+		d := time.Since(start)
+		if err != nil {
+			t.Errorf("a %s during the prune failed after %v (more than %v waiting for a lock?): %v", what, d, maxLockWait, err)
+			return
+		}
+		record(d)
+	}
 }
 
 // TestPruneWhileRefreshing prunes many dead sessions while refreshes of
@@ -178,65 +171,40 @@ func TestPruneWhileRefreshing(t *testing.T) {
 		}()
 		var mu sync.Mutex
 		var waits []time.Duration
+		record := func(d time.Duration) {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+		}
 		var wg sync.WaitGroup
 		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				sess := live[w]
 				jti := sess.CurrentJTI
-				tick := time.NewTicker(refreshEvery)
-				defer tick.Stop()
-				for i := 0; ; i++ {
-					select {
-					case <-done:
-						return
-					case <-tick.C:
-					}
+				repeat(t, done, "refresh", record, func(i int) error {
 					next := fmt.Sprintf("%s-%d", sess.ID, i)
-					start := time.Now()
-					err := refresher.RotateSession(ctx, sess.ID, jti, next, time.Now(), "curl/8.5.0", "192.0.2.1")
-					d := time.Since(start)
-					if err != nil {
-						t.Errorf("a refresh during the prune failed after %v (more than %v waiting for a lock?): %v", d, maxLockWait, err)
-						return
+					if err := refresher.RotateSession(ctx, sess.ID, jti, next, time.Now(), "curl/8.5.0", "192.0.2.1"); err != nil {
+						return err
 					}
 					jti = next
-					mu.Lock()
-					waits = append(waits, d)
-					mu.Unlock()
-				}
-			}()
+					return nil
+				})
+			})
 		}
 		// A login's write: a new session, next to the rows being pruned.
 		created := 0
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tick := time.NewTicker(refreshEvery)
-			defer tick.Stop()
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					return
-				case <-tick.C:
-				}
+		wg.Go(func() {
+			repeat(t, done, "login", record, func(i int) error {
 				sess := testSession(userIDs[i%len(userIDs)])
 				sess.ID = uuid.NewString()
 				sess.ExpiresAt = time.Now().Add(24 * time.Hour)
-				start := time.Now()
-				err := refresher.CreateSession(ctx, sess)
-				d := time.Since(start)
-				if err != nil {
-					t.Errorf("a login during the prune failed after %v (more than %v waiting for a lock?): %v", d, maxLockWait, err)
-					return
+				if err := refresher.CreateSession(ctx, sess); err != nil {
+					return err
 				}
 				created++
-				mu.Lock()
-				waits = append(waits, d)
-				mu.Unlock()
-			}
-		}()
+				return nil
+			})
+		})
 		wg.Wait()
 		<-done
 		if pruneErr != nil {
