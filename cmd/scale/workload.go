@@ -65,10 +65,10 @@ type bench struct {
 	own     [][]string // refresh tokens, per worker
 	spare   []string   // refresh tokens of logins, for logouts
 	spareMu sync.Mutex
-	ends    *samples       // endpoint times, by operation
-	inStore *samples       // per request time in the store, by operation
-	fails   map[string]int // failures by operation and status
-	failsMu sync.Mutex
+	ends    *samples                 // endpoint times, by operation
+	inStore *samples                 // per request time in the store, by operation
+	fails   map[string]int           // failures by operation and status
+	failsMu sync.Mutex               // guards fails and elapsed
 	elapsed map[string]time.Duration // measured time by phase, all rounds
 }
 
@@ -341,7 +341,9 @@ func (b *bench) runWhile(ctx context.Context, phase string, workers int, log io.
 		}()
 	}
 	wg.Wait()
+	b.failsMu.Lock() // prune runs both phases at once
 	b.elapsed[phase] += time.Since(start)
+	b.failsMu.Unlock()
 }
 
 // fail counts an unexpected answer and shows the first of each kind.
