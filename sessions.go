@@ -304,7 +304,10 @@ func (a *Authenticator) RevokeSession(ctx context.Context, userID, sessionID str
 // PruneSessions deletes expired and revoked sessions and returns how many it
 // deleted. Nothing calls it behind your back: run it from a ticker or a cron
 // job (the example server prunes hourly). Without it the records only take
-// space; expired sessions never work.
+// space; expired sessions never work. It is not bound by WithStoreTimeout:
+// a store may prune in batches (sqlstore does, see its WithPruneBatch), which
+// takes minutes at millions of sessions, so bound it with ctx. On an error
+// it returns how many sessions it had deleted, with the error.
 func (a *Authenticator) PruneSessions(ctx context.Context) (int, error) {
 	if a.sessions == nil {
 		return 0, nil

@@ -31,6 +31,9 @@ type Store struct {
 	// Email flows (issue 13): see email.go.
 	byEmail map[string]string // canonical email -> ID
 	tokens  map[string]*auth.OneTimeToken
+	// byUser indexes sessions by user, so that listing and revoking a
+	// user's sessions cost that user's sessions, not every session.
+	byUser map[string]map[string]*auth.Session
 }
 
 // New returns an empty Store.
@@ -43,6 +46,7 @@ func New() *Store {
 		admin:    newAdminData(),
 		byEmail:  make(map[string]string),
 		tokens:   make(map[string]*auth.OneTimeToken),
+		byUser:   make(map[string]map[string]*auth.Session),
 	}
 }
 
@@ -160,11 +164,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	delete(s.byID, id)
 	s.admin.deleteUser(u.Username, id)
 	s.forgetEmail(u)
-	for sid, sess := range s.sessions {
-		if sess.UserID == id {
-			delete(s.sessions, sid)
-		}
+	for sid := range s.byUser[id] {
+		delete(s.sessions, sid)
 	}
+	delete(s.byUser, id)
 	s.creds.deleteUser(id)
 	return nil
 }
@@ -187,6 +190,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *auth.Session) error {
 	}
 	c := *sess
 	s.sessions[sess.ID] = &c
+	own := s.byUser[c.UserID]
+	if own == nil {
+		own = make(map[string]*auth.Session)
+		s.byUser[c.UserID] = own
+	}
+	own[c.ID] = &c
 	return nil
 }
 
@@ -278,8 +287,8 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID string, at time.T
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sess := range s.sessions {
-		if sess.UserID == userID && sess.RevokedAt.IsZero() {
+	for _, sess := range s.byUser[userID] {
+		if sess.RevokedAt.IsZero() {
 			sess.RevokedAt = at
 		}
 	}
@@ -294,8 +303,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*auth.Session
-	for _, sess := range s.sessions {
-		if sess.UserID == userID && sess.RevokedAt.IsZero() && sess.ExpiresAt.After(now) {
+	for _, sess := range s.byUser[userID] {
+		if sess.RevokedAt.IsZero() && sess.ExpiresAt.After(now) {
 			c := *sess
 			out = append(out, &c)
 		}
@@ -309,21 +318,43 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 	return out, nil
 }
 
-// DeleteSessions implements [auth.SessionStore].
+// pruneChunk is how many sessions DeleteSessions looks at between letting
+// other calls take the lock: a few milliseconds of work.
+const pruneChunk = 4096
+
+// DeleteSessions implements [auth.SessionStore]. It lets other calls take
+// the lock after every 4096 sessions it looks at, so that a prune of
+// millions (one scan of a million takes most of a second) does not stop
+// logins and refreshes for its whole length. Go permits changes to a map
+// between the steps of a range over it: a session deleted meanwhile is not
+// visited, and one added meanwhile is live.
 func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
+	n, seen := 0, 0
 	for id, sess := range s.sessions {
 		expired := !sess.ExpiresAt.After(before)
 		revoked := !sess.RevokedAt.IsZero() && !sess.RevokedAt.After(before)
 		if expired || revoked {
 			delete(s.sessions, id)
+			if own := s.byUser[sess.UserID]; own != nil {
+				delete(own, id)
+				if len(own) == 0 {
+					delete(s.byUser, sess.UserID)
+				}
+			}
 			n++
 		}
+		if seen++; seen%pruneChunk == 0 {
+			s.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+			s.mu.Lock()
+		}
 	}
+	s.mu.Unlock()
 	return n, nil
 }

@@ -11,10 +11,15 @@ import (
 	"github.com/gatehouse/auth/storetest"
 )
 
+// conformanceBatch is the prune batch of the conformance runs: small, so
+// that storetest's PruneMany spans many batches (TestPruneWhileRefreshing
+// runs the default size).
+var conformanceBatch = sqlstore.WithPruneBatch(16, 0)
+
 func TestConformance(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, tdb *testDB) {
 		storetest.Run(t, func(t *testing.T) auth.UserStore {
-			return newStore(t, tdb.db)
+			return newStore(t, tdb.db, conformanceBatch)
 		})
 	})
 }
@@ -39,7 +44,7 @@ func sqliteNoForeignKeys(t *testing.T) *testDB {
 func TestConformanceSQLiteWithoutForeignKeys(t *testing.T) {
 	tdb := sqliteNoForeignKeys(t)
 	storetest.Run(t, func(t *testing.T) auth.UserStore {
-		return newStore(t, tdb.db)
+		return newStore(t, tdb.db, conformanceBatch)
 	})
 }
 

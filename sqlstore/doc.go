@@ -99,8 +99,10 @@
 //	rotated_ip     TEXT     TEXT              VARBINARY(255)   '' before the first rotation
 //	grace_uses     INTEGER  INTEGER           INT              0 after each rotation
 //
-// with indexes on user_id (the session list), expires_at and revoked_at
-// (pruning). The foreign key on user_id cascades deletes; on SQLite it is
+// with indexes on (user_id, revoked_at, expires_at) (the session list,
+// which reads only the user's live sessions through it; logout-all and
+// DeleteUser use its first column), expires_at and revoked_at (pruning,
+// which deletes in batches found through them: see [WithPruneBatch]). The foreign key on user_id cascades deletes; on SQLite it is
 // enforced only on connections with foreign keys turned on, so DeleteUser
 // also deletes the user's sessions itself, in the transaction that deletes
 // the user. The Authenticator clips the user agent to 256 bytes and the IP

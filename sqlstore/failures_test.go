@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,19 +134,24 @@ func lockUsers(t *testing.T, tdb *testDB, table string) func() {
 }
 
 // lockTimeoutDB opens the test database with a server-side lock wait of
-// about a second or less.
-func lockTimeoutDB(t *testing.T, tdb *testDB) *sql.DB {
+// ms milliseconds on SQLite and PostgreSQL, and of mysqlSeconds on MySQL,
+// whose lock wait timeout counts whole seconds (MariaDB's 0: no wait).
+func lockTimeoutDB(t *testing.T, tdb *testDB, ms, mysqlSeconds int) *sql.DB {
 	t.Helper()
 	switch tdb.dialect {
 	case sqlstore.SQLite:
-		return openDB(t, "sqlite", strings.Replace(tdb.dsn, "busy_timeout(5000)", "busy_timeout(300)", 1))
+		dsn := strings.Replace(tdb.dsn, "busy_timeout(5000)", fmt.Sprintf("busy_timeout(%d)", ms), 1)
+		if dsn == tdb.dsn {
+			t.Fatalf("no busy_timeout(5000) in %s", tdb.dsn)
+		}
+		return openDB(t, "sqlite", dsn)
 	case sqlstore.Postgres:
 		u, err := url.Parse(tdb.dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q := u.Query()
-		q.Set("lock_timeout", "300")
+		q.Set("lock_timeout", strconv.Itoa(ms))
 		u.RawQuery = q.Encode()
 		return openDB(t, "pgx", u.String())
 	}
@@ -155,7 +162,7 @@ func lockTimeoutDB(t *testing.T, tdb *testDB) *sql.DB {
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
-	cfg.Params["innodb_lock_wait_timeout"] = "1"
+	cfg.Params["innodb_lock_wait_timeout"] = strconv.Itoa(mysqlSeconds)
 	return openDB(t, "mysql", cfg.FormatDSN())
 }
 
@@ -177,7 +184,7 @@ func TestLockedIsUnavailable(t *testing.T) {
 		next.Disabled = true
 
 		t.Run("LockTimeout", func(t *testing.T) {
-			impatient, err := sqlstore.New(lockTimeoutDB(t, tdb), sqlstore.WithTablePrefix(prefix))
+			impatient, err := sqlstore.New(lockTimeoutDB(t, tdb, 300, 1), sqlstore.WithTablePrefix(prefix))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,12 +66,15 @@ func derivedName(table, suffix string) string {
 //	sqlite/0003_add_session_grace.down.sql
 //	sqlite/0004_add_session_dpop.up.sql
 //	sqlite/0004_add_session_dpop.down.sql
+//	sqlite/0010_add_session_user_live_index.up.sql
+//	sqlite/0010_add_session_user_live_index.down.sql
 //	postgres/...
 //	mysql/...
 //	goose/sqlite/0001_create_users.sql      goose layout, the same statements
 //	goose/sqlite/0002_create_sessions.sql   with goose's annotations
 //	goose/sqlite/0003_add_session_grace.sql
 //	goose/sqlite/0004_add_session_dpop.sql
+//	goose/sqlite/0010_add_session_user_live_index.sql
 //	goose/postgres/...
 //	goose/mysql/...
 //
@@ -317,7 +320,7 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 			continue
 		}
 		for _, stmt := range m.stmts {
-			done, err := s.columnAdded(ctx, q, stmt)
+			done, err := s.stepDone(ctx, q, stmt)
 			if err != nil {
 				return fmt.Errorf("version %d: %w", m.version, err)
 			}
@@ -339,12 +342,15 @@ func (s *Store) apply(ctx context.Context, q querier, ms []migration) error {
 // the tables, once its comment lines are gone.
 var addColumn = regexp.MustCompile(`(?i)^ALTER\s+TABLE\s+gatehouse_(users|sessions)\s+ADD\s+COLUMN\s+(\w+)\s`)
 
-// columnAdded reports whether stmt adds a column that the table already
-// has. SQLite and MySQL have no ADD COLUMN IF NOT EXISTS, so this keeps
-// such a step idempotent: it completes a MySQL step that DDL's implicit
-// commits left half done, and accepts a database that a migration tool
-// brought to the version already. PostgreSQL's files say IF NOT EXISTS.
-func (s *Store) columnAdded(ctx context.Context, q querier, stmt string) (bool, error) {
+// stepDone reports whether a migration statement has nothing left to do:
+// it adds a column that the table has (SQLite and MySQL have no ADD
+// COLUMN IF NOT EXISTS), or, on MySQL, which has no CREATE INDEX IF NOT
+// EXISTS, it creates an index that is there or drops one that is gone.
+// This keeps such steps idempotent: it completes a MySQL step that DDL's
+// implicit commits left half done, and accepts a database that a
+// migration tool brought to the version already. PostgreSQL's files, and
+// SQLite's index statements, say IF [NOT] EXISTS.
+func (s *Store) stepDone(ctx context.Context, q querier, stmt string) (bool, error) {
 	if s.dialect == Postgres {
 		return false, nil
 	}
@@ -354,30 +360,64 @@ func (s *Store) columnAdded(ctx context.Context, q querier, stmt string) (bool, 
 			code = append(code, l)
 		}
 	}
-	m := addColumn.FindStringSubmatch(strings.Join(code, " ") + " ")
+	text := strings.Join(code, " ") + " "
+	if m := addColumn.FindStringSubmatch(text); m != nil {
+		query := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
+		if s.dialect == MySQL {
+			query = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
+		}
+		n, err := count(ctx, q, query, s.tableName(m[1]), m[2])
+		return n > 0, err
+	}
+	if s.dialect != MySQL {
+		return false, nil
+	}
+	create, drop := createIndex.FindStringSubmatch(text), dropIndex.FindStringSubmatch(text)
+	m := create
+	if m == nil {
+		m = drop
+	}
 	if m == nil {
 		return false, nil
 	}
-	table := s.names.Users
-	if m[1] == sessionsBase {
-		table = s.names.Sessions
+	n, err := count(ctx, q, "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?",
+		s.tableName(m[3]), derivedName(s.tableName(m[1]), m[2]))
+	if create != nil {
+		return n > 0, err
 	}
-	query := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
-	if s.dialect == MySQL {
-		query = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
+	return n == 0, err
+}
+
+// createIndex and dropIndex match a MySQL migration statement that
+// creates or drops one index, once its comment lines are gone.
+var (
+	createIndex = regexp.MustCompile(`(?i)^CREATE\s+INDEX\s+gatehouse_(users|sessions)(\w*)\s+ON\s+gatehouse_(users|sessions)\s`)
+	dropIndex   = regexp.MustCompile(`(?i)^DROP\s+INDEX\s+gatehouse_(users|sessions)(\w*)\s+ON\s+gatehouse_(users|sessions)\s`)
+)
+
+// tableName is the configured name of the table a migration file calls
+// gatehouse_<base>.
+func (s *Store) tableName(base string) string {
+	if base == sessionsBase {
+		return s.names.Sessions
 	}
-	rows, err := q.QueryContext(ctx, query, table, m[2])
+	return s.names.Users
+}
+
+// count runs a COUNT query.
+func count(ctx context.Context, q querier, query string, args ...any) (int, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer rows.Close()
 	n := 0
 	if rows.Next() {
 		if err := rows.Scan(&n); err != nil {
-			return false, err
+			return 0, err
 		}
 	}
-	return n > 0, rows.Err()
+	return n, rows.Err()
 }
 
 func (s *Store) appliedVersions(ctx context.Context, q querier) (map[int64]bool, error) {

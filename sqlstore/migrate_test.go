@@ -435,14 +435,86 @@ func insertOldSession(t *testing.T, tdb *testDB, prefix string, s *auth.Session)
 	q := "INSERT INTO " + prefix + "sessions (id, user_id, token_version, current_jti, previous_jti," +
 		" created_at, expires_at, rotated_at, last_used_at, revoked_at, user_agent, ip," +
 		" rotated_user_agent, rotated_ip, grace_uses)" +
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	if tdb.dialect == sqlstore.Postgres {
 		q = sqlstore.Rebind(q)
 	}
+	var revoked any // NULL while live
+	if !s.RevokedAt.IsZero() {
+		revoked = timeArg(tdb.dialect, s.RevokedAt)
+	}
 	if _, err := tdb.db.ExecContext(context.Background(), q, s.ID, s.UserID, s.TokenVersion, s.CurrentJTI,
 		s.PreviousJTI, timeArg(tdb.dialect, s.CreatedAt), timeArg(tdb.dialect, s.ExpiresAt),
-		timeArg(tdb.dialect, s.RotatedAt), timeArg(tdb.dialect, s.LastUsedAt),
+		timeArg(tdb.dialect, s.RotatedAt), timeArg(tdb.dialect, s.LastUsedAt), revoked,
 		s.UserAgent, s.IP, s.RotatedUserAgent, s.RotatedIP, s.GraceUses); err != nil {
 		t.Fatalf("insert an old session: %v", err)
 	}
+}
+
+// indexExists reports whether the database has an index of that name
+// (SQLite and PostgreSQL: in the schema in use; MySQL: on the table).
+func indexExists(t *testing.T, tdb *testDB, table, index string) bool {
+	t.Helper()
+	query := map[sqlstore.Dialect]string{
+		sqlstore.SQLite:   "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?",
+		sqlstore.Postgres: "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname = $2",
+		sqlstore.MySQL:    "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?",
+	}[tdb.dialect]
+	var n int
+	if err := tdb.db.QueryRow(query, table, index).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+// TestMigrateUserLiveIndex: a database at version 3 is brought to version
+// 10, which lists a user's live sessions through one index on (user_id,
+// revoked_at, expires_at) in place of the index on user_id; its sessions
+// stay and list as before. On MySQL the new index is already there, as a
+// step that failed halfway (DDL commits implicitly) leaves it; Migrate
+// completes the step.
+func TestMigrateUserLiveIndex(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		const prefix = "v3_"
+		s, err := sqlstore.New(tdb.db, sqlstore.WithTablePrefix(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MigrateTo(ctx, 3); err != nil {
+			t.Fatalf("migrate to version 3: %v", err)
+		}
+		if !indexExists(t, tdb, prefix+"sessions", prefix+"sessions_user_id_idx") {
+			t.Fatal("version 3 has no index on user_id")
+		}
+		u := testUser("lister")
+		insertOldUser(t, tdb, prefix, u)
+		live, expired, revoked := testSession(u.ID), testSession(u.ID), testSession(u.ID)
+		expired.ExpiresAt = when.Add(-time.Hour)
+		revoked.RevokedAt = when.Add(-time.Minute)
+		for _, sess := range []*auth.Session{live, expired, revoked} {
+			insertOldSession(t, tdb, prefix, sess)
+		}
+		if tdb.dialect == sqlstore.MySQL {
+			if _, err := tdb.db.ExecContext(ctx, "CREATE INDEX v3_sessions_user_live_idx ON v3_sessions (user_id, revoked_at, expires_at)"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate from version 3: %v", err)
+		}
+		if !indexExists(t, tdb, prefix+"sessions", prefix+"sessions_user_live_idx") || indexExists(t, tdb, prefix+"sessions", prefix+"sessions_user_id_idx") {
+			t.Error("after Migrate: want the index on (user_id, revoked_at, expires_at) in place of the one on user_id")
+		}
+		list, err := s.UserSessions(ctx, u.ID, when)
+		if err != nil || len(list) != 1 || list[0].ID != live.ID {
+			t.Fatalf("UserSessions after the upgrade = %v, %v; want the live session", list, err)
+		}
+		if err := s.DeleteUser(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, tdb.db, prefix+"sessions"); n != 0 {
+			t.Errorf("%d sessions left after DeleteUser", n)
+		}
+	})
 }

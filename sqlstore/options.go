@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Option configures a [Store]. Options are applied in order by [New]; a
@@ -13,6 +14,9 @@ type config struct {
 	dialect Dialect
 	names   TableNames
 	err     error
+
+	pruneBatch int
+	prunePause time.Duration
 }
 
 // TableNames names the tables of a [Store]; see [WithTableNames].
@@ -103,4 +107,53 @@ func (c *config) setNames(n TableNames) {
 		return
 	}
 	c.names = n
+}
+
+// Defaults of [WithPruneBatch]. SQLite's are smaller: a writer waiting for
+// SQLite's lock polls for it, at most 25 ms apart for its first 100 ms, so
+// a short batch and a pause longer than that let every waiting write in
+// between two batches. PostgreSQL and MySQL queue lock waiters, and a
+// prune's batch locks only the rows it deletes there.
+const (
+	// DefaultPruneBatch is how many sessions one DELETE of
+	// [Store.DeleteSessions] removes at most, on PostgreSQL and MySQL.
+	DefaultPruneBatch = 1000
+	// DefaultPrunePause is the pause between two such DELETEs.
+	DefaultPrunePause = 20 * time.Millisecond
+	// DefaultSQLitePruneBatch is DefaultPruneBatch on SQLite.
+	DefaultSQLitePruneBatch = 500
+	// DefaultSQLitePrunePause is DefaultPrunePause on SQLite.
+	DefaultSQLitePrunePause = 50 * time.Millisecond
+)
+
+// Bounds of [WithPruneBatch].
+const (
+	maxPruneBatch = 100_000
+	maxPrunePause = time.Minute
+)
+
+// WithPruneBatch sets how [Store.DeleteSessions] prunes: it deletes at most
+// size sessions per statement, each its own short transaction, and waits
+// pause between statements, so that logins and refreshes that need the
+// table's write lock (SQLite) or locks next to the deleted rows (MySQL's
+// gap locks) get them between batches instead of waiting for the whole
+// prune. Defaults to 500 rows and 50 ms on SQLite
+// ([DefaultSQLitePruneBatch], [DefaultSQLitePrunePause]) and 1000 rows
+// and 20 ms on PostgreSQL and MySQL ([DefaultPruneBatch],
+// [DefaultPrunePause]); with them no concurrent refresh waited 100 ms for
+// a lock in our tests, and 10 million expired sessions take about 25
+// minutes on SQLite and 10 on the servers (see BENCHMARKS.md). size must be
+// between 1 and 100000, and pause between 0 and one minute.
+func WithPruneBatch(size int, pause time.Duration) Option {
+	return func(c *config) {
+		if size < 1 || size > maxPruneBatch {
+			c.err = fmt.Errorf("sqlstore: prune batch size %d: want 1 to %d", size, maxPruneBatch)
+			return
+		}
+		if pause < 0 || pause > maxPrunePause {
+			c.err = fmt.Errorf("sqlstore: prune pause %v: want 0 to %v", pause, maxPrunePause)
+			return
+		}
+		c.pruneBatch, c.prunePause = size, pause
+	}
 }

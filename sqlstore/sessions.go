@@ -17,13 +17,17 @@ const sessionColumns = "id, user_id, token_version, current_jti, previous_jti," 
 
 // sessionQueries are the session statements for one table and dialect.
 type sessionQueries struct {
-	insert, byID, rotate, rotated, useGrace, exists, revoke, revokeUser, list, prune, deleteUser string
+	insert, byID, rotate, rotated, useGrace, exists, revoke, revokeUser, list, pruneExpired, pruneRevoked, deleteUser string
+	pruneBatchSize                                                                                                    int
 }
 
-func newSessionQueries(d Dialect, t string) sessionQueries {
+func newSessionQueries(d Dialect, t string, pruneBatch int) sessionQueries {
 	return sessionQueries{
-		insert: d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		byID:   d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
+		pruneExpired:   pruneQuery(d, t, "expires_at", pruneBatch),
+		pruneRevoked:   pruneQuery(d, t, "revoked_at", pruneBatch),
+		pruneBatchSize: pruneBatch,
+		insert:         d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		byID:           d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
 		rotate: d.rebind("UPDATE " + t + " SET previous_jti = ?, current_jti = ?, rotated_at = ?, last_used_at = ?," +
 			" rotated_user_agent = ?, rotated_ip = ?, grace_uses = 0" +
 			" WHERE id = ? AND current_jti = ? AND revoked_at IS NULL"),
@@ -36,7 +40,6 @@ func newSessionQueries(d Dialect, t string) sessionQueries {
 		revokeUser: d.rebind("UPDATE " + t + " SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"),
 		list: d.rebind("SELECT " + sessionColumns + " FROM " + t +
 			" WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id"),
-		prune:      d.rebind("DELETE FROM " + t + " WHERE expires_at <= ? OR revoked_at <= ?"),
 		deleteUser: d.rebind("DELETE FROM " + t + " WHERE user_id = ?"),
 	}
 }
@@ -220,20 +223,4 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 		return nil, s.fail(ctx, op, err)
 	}
 	return out, nil
-}
-
-// DeleteSessions implements [auth.SessionStore] with one DELETE, which the
-// indexes on expires_at and revoked_at serve.
-func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
-	const op = "delete sessions"
-	t := s.dialect.timeArg(before)
-	res, err := s.db.ExecContext(ctx, s.sq.prune, t, t)
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	return int(n), nil
 }

@@ -29,6 +29,7 @@ type Store struct {
 	cq                                                         credentialQueries // second factors: credentials.go
 	aq                                                         adminQueries      // admin.go
 	eq                                                         emailQueries      // issue 13: email.go
+	prunePause                                                 time.Duration
 }
 
 var (
@@ -68,6 +69,12 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		c.dialect = d
 	}
 	d := c.dialect
+	if c.pruneBatch == 0 {
+		c.pruneBatch, c.prunePause = DefaultPruneBatch, DefaultPrunePause
+		if d == SQLite {
+			c.pruneBatch, c.prunePause = DefaultSQLitePruneBatch, DefaultSQLitePrunePause
+		}
+	}
 	s := &Store{
 		db:         db,
 		dialect:    d,
@@ -85,7 +92,8 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	s.qState = d.rebind("SELECT password_hash, token_version, disabled, updated_at, roles FROM " + t + " WHERE id = ?")
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
 	s.qExists = d.rebind("SELECT 1 FROM " + t + " WHERE id = ?")
-	s.sq = newSessionQueries(d, s.sessions)
+	s.sq = newSessionQueries(d, s.sessions, c.pruneBatch)
+	s.prunePause = c.prunePause
 	s.cq = newCredentialQueries(d, c.names.Users)
 	s.aq = newAdminQueries(d, s.users, d.quote(derivedName(c.names.Users, "_api_keys")), d.quote(derivedName(c.names.Users, "_audit")))
 	s.eq = newEmailQueries(d, t, d.quote(derivedName(c.names.Users, oneTimeSuffix)))

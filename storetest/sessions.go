@@ -30,6 +30,7 @@ func runSessions(t *testing.T, newStore func(t *testing.T) (auth.UserStore, auth
 		{"RevokeUserSessions", testRevokeUserSessions},
 		{"UserSessions", testUserSessions},
 		{"DeleteSessions", testDeleteSessions},
+		{"PruneMany", testPruneMany},
 		{"DeleteUserRemovesSessions", testDeleteUserRemovesSessions},
 		{"DPoPBinding", testSessionDPoPBinding},
 	}

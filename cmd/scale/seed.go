@@ -1,0 +1,348 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/gatehouse/auth"
+	"github.com/gatehouse/auth/memstore"
+	"github.com/gatehouse/auth/sqlstore"
+)
+
+// password is every seeded user's password.
+const password = "scale-Quartz-Harbour-42"
+
+// usernamePrefix starts every seeded username, and only those: seeding
+// counts them to resume.
+const usernamePrefix = "scale-"
+
+// seedUsername is the username of seeded user i: deterministic, so that the
+// workload can pick a random user by number, and in no particular order in
+// the index, like real names.
+func seedUsername(i int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "gatehouse-scale-%d", i))
+	return usernamePrefix + hex.EncodeToString(h[:8])
+}
+
+// seedUA is the user agent of every seeded session, and of no other:
+// seeding counts them to resume.
+const seedUA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 (gatehouse-scale)"
+
+// seedEnv is what the seeders of one store and size share.
+type seedEnv struct {
+	o     *options
+	st    *store
+	users int
+	hash  string
+	now   time.Time
+	ids   []string // user IDs by number, once the users are in
+}
+
+// seeder writes one table: total rows, row k being made by make from the
+// run's settings, and written with the columns, in order, and the values
+// that the store's own create method writes (rows), or through that
+// method on the memory store (create). Seeding resumes from the count of
+// rows the count query finds. A table added by a feature (one-time
+// tokens, API keys, audit events) is one more entry, after the tables it
+// refers to.
+type seeder struct {
+	name    string
+	table   string // sqlstore's default name
+	columns string
+	count   string // counts the rows seeded before
+	total   func(e *seedEnv) int
+	rows    func(e *seedEnv, from, to int) [][]any
+	create  func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error
+}
+
+var seeders = []seeder{
+	{
+		name:    "users",
+		table:   "gatehouse_users",
+		columns: userColumns,
+		count:   "SELECT COUNT(*) FROM gatehouse_users WHERE username LIKE '" + usernamePrefix + "%'",
+		total:   func(e *seedEnv) int { return e.users },
+		rows: func(e *seedEnv, from, to int) [][]any {
+			out := make([][]any, 0, to-from)
+			for i := from; i < to; i++ {
+				out = append(out, userRow(e.st.dialect, e.user(i)))
+			}
+			return out
+		},
+		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, i int) error {
+			u := e.user(i)
+			if err := m.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			e.ids = append(e.ids, u.ID)
+			return nil
+		},
+	},
+	{
+		name:    "sessions",
+		table:   "gatehouse_sessions",
+		columns: sessionColumns,
+		count:   "SELECT COUNT(*) FROM gatehouse_sessions WHERE user_agent = '" + seedUA + "'",
+		total:   func(e *seedEnv) int { return e.users * e.o.sessions },
+		rows: func(e *seedEnv, from, to int) [][]any {
+			out := make([][]any, 0, to-from)
+			for k := from; k < to; k++ {
+				out = append(out, sessionRow(e.st.dialect, e.session(k)))
+			}
+			return out
+		},
+		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
+			return m.CreateSession(ctx, e.session(k))
+		},
+	},
+}
+
+const (
+	userColumns    = "id, username, password_hash, disabled, token_version, created_at, updated_at"
+	sessionColumns = "id, user_id, token_version, current_jti, previous_jti, created_at, expires_at, rotated_at," +
+		" last_used_at, revoked_at, user_agent, ip, rotated_user_agent, rotated_ip, grace_uses"
+)
+
+// userRow is the row sqlstore's CreateUser writes for u.
+func userRow(d sqlstore.Dialect, u *auth.User) []any {
+	return []any{u.ID, u.Username, u.PasswordHash, u.Disabled, u.TokenVersion, timeArg(d, u.CreatedAt), timeArg(d, u.UpdatedAt)}
+}
+
+// sessionRow is the row sqlstore's CreateSession writes for s.
+func sessionRow(d sqlstore.Dialect, s *auth.Session) []any {
+	var revoked any
+	if !s.RevokedAt.IsZero() {
+		revoked = timeArg(d, s.RevokedAt)
+	}
+	return []any{s.ID, s.UserID, s.TokenVersion, s.CurrentJTI, s.PreviousJTI,
+		timeArg(d, s.CreatedAt), timeArg(d, s.ExpiresAt), timeArg(d, s.RotatedAt), timeArg(d, s.LastUsedAt),
+		revoked, s.UserAgent, s.IP, s.RotatedUserAgent, s.RotatedIP, s.GraceUses}
+}
+
+// sqliteTimeLayout is how sqlstore writes a time on SQLite.
+const sqliteTimeLayout = "2006-01-02 15:04:05.000000"
+
+// timeArg binds a time as sqlstore does: UTC, to the microsecond, as text
+// on SQLite.
+func timeArg(d sqlstore.Dialect, t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if d == sqlstore.SQLite {
+		return t.Format(sqliteTimeLayout)
+	}
+	return t
+}
+
+// user makes seeded user i, with a new UUIDv7 as CreateUser would give it.
+func (e *seedEnv) user(i int) *auth.User {
+	id, err := uuid.NewV7()
+	if err != nil {
+		panic(err) // only if the system's random source fails
+	}
+	created := e.now.Add(-time.Duration(90+i%300) * 24 * time.Hour)
+	return &auth.User{ID: id.String(), Username: seedUsername(i), PasswordHash: e.hash,
+		TokenVersion: 1, CreatedAt: created, UpdatedAt: created}
+}
+
+// session makes seeded session k: the (k / users)th session of user
+// k % users. Sessions are written in k order, so each user's sessions lie
+// far apart in the table, as sessions made over weeks do, and the older
+// ones first. Of each user's sessions, the expired share were made 8 to 37
+// days ago and have expired; the others in the last six days.
+func (e *seedEnv) session(k int) *auth.Session {
+	i, j := k%e.users, k/e.users
+	n := e.o.sessions
+	expired := int(float64(n)*e.o.expired + 0.5)
+	jitter := time.Duration(i%3600) * time.Second
+	var created time.Time
+	if j < expired {
+		created = e.now.Add(-8*24*time.Hour - time.Duration(expired-j)*30*24*time.Hour/time.Duration(expired)).Add(jitter)
+	} else {
+		created = e.now.Add(-6*24*time.Hour + time.Duration(j-expired)*6*24*time.Hour/time.Duration(n-expired+1)).Add(jitter)
+	}
+	return &auth.Session{
+		ID: uuid.NewString(), UserID: e.ids[i], TokenVersion: 1, CurrentJTI: uuid.NewString(),
+		CreatedAt: created, ExpiresAt: created.Add(7 * 24 * time.Hour), RotatedAt: created, LastUsedAt: created,
+		UserAgent: seedUA, IP: "203.0.113.9",
+	}
+}
+
+// seedChunk is how many rows one transaction writes.
+const seedChunk = 10_000
+
+// maxArgs bounds the placeholders of one INSERT (SQLite allows 32766).
+const maxArgs = 30000
+
+// seed brings s to o's size, table by table: it adds each seeder's rows
+// from the first one missing, in transactions of seedChunk rows, showing
+// progress on w.
+func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) error {
+	e := &seedEnv{o: o, st: s, users: s.users, hash: hash, now: time.Now()}
+	start := time.Now()
+	added := 0
+	for _, sd := range seeders {
+		have := 0
+		if s.db != nil {
+			if err := s.db.QueryRowContext(ctx, sd.count).Scan(&have); err != nil {
+				return fmt.Errorf("%s: count seeded %s: %w", s.kind, sd.name, err)
+			}
+		}
+		if sd.name == "sessions" && s.db != nil {
+			if err := e.loadUserIDs(ctx); err != nil {
+				return err
+			}
+		}
+		total := sd.total(e)
+		if have >= total {
+			continue
+		}
+		var bar *progressbar.ProgressBar
+		if !o.quiet {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription(fmt.Sprintf("seeding %s at %d users: %s", s.kind, s.users, sd.name)),
+				progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetItsString("rows"),
+				progressbar.OptionThrottle(500*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+			_ = bar.Set(have)
+		}
+		for next := have; next < total; next += seedChunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			end := min(next+seedChunk, total)
+			if err := writeChunk(ctx, s, e, sd, next, end); err != nil {
+				return fmt.Errorf("%s: seed %s %d to %d: %w", s.kind, sd.name, next, end-1, err)
+			}
+			if bar != nil {
+				_ = bar.Set(end)
+			}
+		}
+		added += total - have
+	}
+	if added == 0 {
+		fmt.Fprintf(w, "%s at %d users: seeded already\n", s.kind, s.users)
+		return nil
+	}
+	// Fresh statistics, as autovacuum (PostgreSQL) or InnoDB's automatic
+	// recalculation (MySQL) would have them before long: planning on the
+	// statistics of a table that was empty is not what a running system
+	// does. SQLite keeps none unless ANALYZE is run, so it is left without.
+	analyze := map[sqlstore.Dialect]string{
+		sqlstore.Postgres: "ANALYZE gatehouse_users, gatehouse_sessions",
+		sqlstore.MySQL:    "ANALYZE TABLE gatehouse_users, gatehouse_sessions",
+	}[s.dialect]
+	if analyze != "" {
+		rows, err := s.db.QueryContext(ctx, analyze)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", s.kind, analyze, err)
+		}
+		rows.Close()
+	}
+	el := time.Since(start)
+	fmt.Fprintf(w, "%s at %d users: seeded %d rows in %s: %.0f rows/s\n",
+		s.kind, s.users, added, el.Round(time.Millisecond), float64(added)/el.Seconds())
+	return nil
+}
+
+// loadUserIDs reads the seeded users' IDs, by number.
+func (e *seedEnv) loadUserIDs(ctx context.Context) error {
+	rows, err := e.st.db.QueryContext(ctx, "SELECT id, username FROM gatehouse_users WHERE username LIKE '"+usernamePrefix+"%'")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byName := make(map[string]string, e.users)
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return err
+		}
+		byName[name] = id
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	e.ids = make([]string, e.users)
+	for i := range e.ids {
+		if e.ids[i] = byName[seedUsername(i)]; e.ids[i] == "" {
+			return fmt.Errorf("%s: seeded user %d is missing", e.st.kind, i)
+		}
+	}
+	return nil
+}
+
+// writeChunk writes rows [from, to) of a seeder: through the store's
+// method for the memory store, with multi-row INSERTs in one transaction
+// for SQL.
+func writeChunk(ctx context.Context, s *store, e *seedEnv, sd seeder, from, to int) error {
+	if m, ok := s.backend.(*memstore.Store); ok {
+		for k := from; k < to; k++ {
+			if err := sd.create(ctx, m, e, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := insertRows(ctx, tx, s.dialect, sd, sd.rows(e, from, to)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertRows writes rows into the seeder's table with as few INSERTs as
+// the placeholder limit allows.
+func insertRows(ctx context.Context, tx *sql.Tx, d sqlstore.Dialect, sd seeder, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	per := max(1, maxArgs/width)
+	for len(rows) > 0 {
+		k := min(per, len(rows))
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + sd.table + " (" + sd.columns + ") VALUES ")
+		args := make([]any, 0, k*width)
+		n := 0
+		for r := range k {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := range width {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				n++
+				if d == sqlstore.Postgres {
+					fmt.Fprintf(&b, "$%d", n)
+				} else {
+					b.WriteByte('?')
+				}
+			}
+			b.WriteByte(')')
+			args = append(args, rows[r]...)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", sd.table, err)
+		}
+		rows = rows[k:]
+	}
+	return nil
+}
