@@ -242,6 +242,11 @@ func (a *Authenticator) mailEmailChange(ctx context.Context, u *User, newEmail, 
 	case err == nil && other.ID != u.ID:
 		a.eventLog().LogAttrs(ctx, slog.LevelInfo, "auth: email change to an address that is taken; nothing mailed to it",
 			slog.String("user_id", u.ID))
+		// The old address gets its notice all the same, or its mailbox
+		// would learn whether the new one is registered.
+		if u.Email != "" {
+			a.mail.deliver(ctx, MailEmailChangeNotice, u, u.Email, "", newEmail)
+		}
 		return
 	case err != nil && !errors.Is(err, ErrUserNotFound):
 		a.failureLog().LogAttrs(ctx, slog.LevelError, "auth: looking up an address failed",
@@ -409,8 +414,12 @@ func (a *Authenticator) LoginWithMagicLink(ctx context.Context, token string) (T
 			return err
 		}
 		if !u.EmailVerified {
-			next := *u
-			if err := a.setEmail(ctx, &next, u.Email); err != nil {
+			claimed, err := a.claimByMagicLink(ctx, u)
+			if err != nil {
+				return err
+			}
+			next := *claimed
+			if err := a.setEmail(ctx, &next, claimed.Email); err != nil {
 				return err
 			}
 			a.report(ctx, slog.LevelInfo, "auth: email verified", a.cfg.hooks.EmailVerified, event(ctx, &next))
@@ -425,6 +434,23 @@ func (a *Authenticator) LoginWithMagicLink(ctx context.Context, token string) (T
 		return err
 	})
 	return pair, err
+}
+
+// claimByMagicLink starts afresh an account whose address a magic link
+// proves for the first time: whoever chose its password never proved the
+// address (someone may have registered first with another person's
+// address), so the password stops working (a new one is set through
+// forgot-password) and every earlier session, token and API key ends.
+func (a *Authenticator) claimByMagicLink(ctx context.Context, u *User) (*User, error) {
+	return a.modifyUser(ctx, u.ID, "claim by magic link", func(x *User) (bool, error) {
+		unusable, err := dummyHash(a.cfg.passwordParams) // no password matches it
+		if err != nil {
+			return false, err
+		}
+		x.PasswordHash = unusable
+		x.TokenVersion++
+		return true, nil
+	})
 }
 
 // amrEmailLink is the "amr" of a login by a link mailed to the user's

@@ -469,8 +469,10 @@ func TestMagicLink(t *testing.T) {
 		t.Errorf("%d sessions, want 1", len(sessions))
 	}
 	wantProblem(t, f.post("/auth/magic-link/verify", `{"token":"`+tok+`"}`), 400, "bad_token", "MAGIC_LINK_BAD_TOKEN")
-	// The link verified the address: the pending verification link says so.
-	wantProblem(t, f.post("/auth/verify", `{"token":"`+verify+`"}`), 400, "already_verified", "VERIFY_USER_ALREADY_VERIFIED")
+	// The link proved the address for the first time, which starts the
+	// account afresh (TestMagicLinkClaimsAnUnverifiedAccount): the pending
+	// verification link died with the rest.
+	wantProblem(t, f.post("/auth/verify", `{"token":"`+verify+`"}`), 400, "bad_token", "VERIFY_USER_BAD_TOKEN")
 }
 
 func TestMagicLinkCookieMode(t *testing.T) {
@@ -847,3 +849,58 @@ func TestPruneOneTimeTokens(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestMagicLinkClaimsAnUnverifiedAccount: someone registered first with
+// another person's address and a password of their own. When the owner of
+// the address signs in with a magic link, the address is proven for the
+// first time: the squatter's password, sessions and tokens stop working.
+func TestMagicLinkClaimsAnUnverifiedAccount(t *testing.T) {
+	f := newMailFix(t, auth.WithMagicLinks())
+	f.register(t, "squat", "victim@example.com") // never verified
+	squatter := tokensOf(t, loginForm(f.h, "squat", "password-1"))
+	f.post("/auth/magic-link", `{"email":"victim@example.com"}`)
+	r := f.post("/auth/magic-link/verify", `{"token":"`+f.lastToken(t, "victim@example.com", auth.MailMagicLink)+`"}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("magic-link verify: %d %s", r.status, r.body)
+	}
+	victim := tokensOf(t, r)
+	if st := do(f.h, http.MethodGet, "/auth/me", "", "", bearer(squatter.AccessToken)...).status; st != http.StatusUnauthorized {
+		t.Errorf("the squatter's access token: %d, want 401", st)
+	}
+	if st := postJSON(f.h, "/auth/refresh", `{"refresh_token":"`+squatter.RefreshToken+`"}`).status; st != http.StatusUnauthorized {
+		t.Errorf("the squatter's refresh token: %d, want 401", st)
+	}
+	if st := loginForm(f.h, "squat", "password-1").status; st != http.StatusUnauthorized {
+		t.Errorf("the squatter's password: %d, want 401", st)
+	}
+	if st := do(f.h, http.MethodGet, "/auth/me", "", "", bearer(victim.AccessToken)...).status; st != http.StatusOK {
+		t.Errorf("the owner's session: %d", st)
+	}
+	// A second magic link, the address being verified now, ends nothing.
+	f.post("/auth/magic-link", `{"email":"victim@example.com"}`)
+	f.post("/auth/magic-link/verify", `{"token":"`+f.lastToken(t, "victim@example.com", auth.MailMagicLink)+`"}`)
+	if st := do(f.h, http.MethodGet, "/auth/me", "", "", bearer(victim.AccessToken)...).status; st != http.StatusOK {
+		t.Errorf("the owner's session after a second link: %d", st)
+	}
+}
+
+// TestChangeEmailToATakenAddressStillNotifies: the old address gets its
+// notice whether or not the new one is taken, so that its mailbox learns
+// nothing about who is registered.
+func TestChangeEmailToATakenAddressStillNotifies(t *testing.T) {
+	f := newMailFix(t)
+	f.register(t, "ana", "ana@example.com")
+	f.register(t, "ben", "ben@example.com")
+	p := tokensOf(t, loginForm(f.h, "ana", "password-1"))
+	for _, target := range []string{"ben@example.com", "fresh@example.com"} {
+		before := len(f.mailer.to("ana@example.com"))
+		r := f.post("/auth/change-email", `{"email":"`+target+`","password":"password-1"}`, bearer(p.AccessToken)...)
+		if r.status != http.StatusAccepted {
+			t.Fatalf("change-email to %s: %d %s", target, r.status, r.body)
+		}
+		msgs := f.mailer.to("ana@example.com")
+		if len(msgs) != before+1 || msgs[len(msgs)-1].Kind != auth.MailEmailChangeNotice {
+			t.Errorf("change to %s: %d new mails to the old address, want one notice", target, len(msgs)-before)
+		}
+	}
+}

@@ -41,6 +41,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -354,6 +355,11 @@ func run(ctx context.Context, c *config, stdout io.Writer, logger *slog.Logger, 
 		if c.dpopNonce {
 			opts = append(opts, auth.WithDPoPNonces(5*time.Minute))
 		}
+		if u, err := url.Parse(c.mail.publicURL); err == nil && u.Scheme != "" && u.Host != "" {
+			// Proofs name the URL clients use; without this, the request's
+			// own Host header would say what that is.
+			opts = append(opts, auth.WithDPoPExternalURL(u.Scheme+"://"+u.Host))
+		}
 		return auth.New(store, append(append(opts, mail...), extra...)...)
 	}
 	if len(c.args) > 0 {
@@ -521,9 +527,11 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Short: an idle keep-alive connection holds one of -max-conns,
+		// and one client could hold them all with a request now and then.
+		IdleTimeout:    15 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {
