@@ -106,12 +106,11 @@ func (d *deviceTokens) parse(tok, name string) *deviceClaims {
 	if !ok {
 		return nil
 	}
-	enc := base64.RawURLEncoding.Strict()
-	body, err := enc.DecodeString(b64)
+	body, err := decodeSegment(b64)
 	if err != nil || len(body) <= deviceBodyLen {
 		return nil
 	}
-	mac, err := enc.DecodeString(m64)
+	mac, err := decodeSegment(m64)
 	if err != nil || !hmac.Equal(mac, d.sign(body, name)) {
 		return nil
 	}

@@ -120,7 +120,7 @@ func (t *mfaThrottle) parse(tok string, now time.Time) (*mfaClaims, error) {
 		return nil, ErrInvalidToken
 	}
 	// Strict: a signature has one spelling, so a token has one too.
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(tok[i+1:])
+	sig, err := decodeSegment(tok[i+1:])
 	if err != nil {
 		return nil, ErrInvalidToken
 	}
@@ -129,7 +129,7 @@ func (t *mfaThrottle) parse(tok string, now time.Time) (*mfaClaims, error) {
 	if !hmac.Equal(sig, m.Sum(nil)) {
 		return nil, ErrInvalidToken
 	}
-	body, err := base64.RawURLEncoding.DecodeString(tok[len(mfaTokenPrefix):i])
+	body, err := decodeSegment(tok[len(mfaTokenPrefix):i])
 	if err != nil {
 		return nil, ErrInvalidToken
 	}

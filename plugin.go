@@ -225,11 +225,11 @@ func (a *Authenticator) RedeemState(ctx context.Context, purpose, token string) 
 		return nil, ErrInvalidToken
 	}
 	// Strict: a signature has one spelling, so a token has one too.
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(token[i+1:])
+	sig, err := decodeSegment(token[i+1:])
 	if err != nil || !hmac.Equal(sig, a.stateMAC(token[:i])) {
 		return nil, ErrInvalidToken
 	}
-	body, err := base64.RawURLEncoding.DecodeString(token[len(statePrefix):i])
+	body, err := decodeSegment(token[len(statePrefix):i])
 	if err != nil {
 		return nil, ErrInvalidToken
 	}
