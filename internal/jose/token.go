@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -138,7 +139,9 @@ type Lookup func(kid string) (Key, error)
 // read only one way: no repeated key, no case variant of a reserved claim
 // (see [IsReservedClaim]), and "exp", "iat" and "nbf" as JSON numbers.
 func (p *Parser) Parse(token, wantType string, lookup Lookup) (*Claims, error) {
-	if token == "" || len(token) > MaxTokenLength {
+	// encoding/base64 skips CR and LF even in strict mode: refuse them, so
+	// that a token has one spelling.
+	if token == "" || len(token) > MaxTokenLength || strings.ContainsAny(token, "\r\n") {
 		return nil, ErrInvalid
 	}
 	var lookupErr error

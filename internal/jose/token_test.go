@@ -172,3 +172,13 @@ func TestSignedExtraCannotOverrideClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRefusesLineBreaks: base64 decoding skips CR and LF, so a token
+// with one inserted would be a second spelling of the same token.
+func TestParseRefusesLineBreaks(t *testing.T) {
+	for _, tok := range []string{"a.b\n.c", "a.b.c\r", "\na.b.c"} {
+		if _, err := jose.NewParser(jose.Rules{Algorithms: []string{"HS256"}, Clock: time.Now}).Parse(tok, jose.TypeAccess, nil); err == nil {
+			t.Errorf("Parse(%q) succeeded", tok)
+		}
+	}
+}
