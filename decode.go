@@ -215,3 +215,16 @@ func (f fields) require(names ...string) error {
 	}
 	return v.err()
 }
+
+// readRequiredJSON is readJSON for a body whose named fields are all
+// required.
+func readRequiredJSON(w http.ResponseWriter, r *http.Request, names ...string) (fields, error) {
+	f, err := readJSON(w, r, names...)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.require(names...); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -113,11 +113,8 @@ func (h *handler) changeEmail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := readJSON(w, r, "email", "password")
+	f, err := readRequiredJSON(w, r, "email", "password")
 	if err != nil {
-		return err
-	}
-	if err := f.require("email", "password"); err != nil {
 		return err
 	}
 	if err := h.a.ChangeEmail(r.Context(), &v.user, f["email"], f["password"]); err != nil {

@@ -37,11 +37,8 @@ func (h *handler) enrollTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := readJSON(w, r, "password")
+	f, err := readRequiredJSON(w, r, "password")
 	if err != nil {
-		return err
-	}
-	if err := f.require("password"); err != nil {
 		return err
 	}
 	e, err := h.a.EnrollTOTP(r.Context(), &v.user, f["password"])
@@ -58,11 +55,8 @@ func (h *handler) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := readJSON(w, r, "code")
+	f, err := readRequiredJSON(w, r, "code")
 	if err != nil {
-		return err
-	}
-	if err := f.require("code"); err != nil {
 		return err
 	}
 	codes, err := h.a.ConfirmTOTP(r.Context(), &v.user, f["code"])
