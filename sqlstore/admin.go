@@ -211,23 +211,7 @@ func (s *Store) UserAPIKeys(ctx context.Context, userID string) ([]*auth.APIKey,
 	if !storeid.WellFormed(userID, storeid.MaxIDLen) {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.aq.userKeys, userID)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	defer rows.Close()
-	var out []*auth.APIKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, s.fail(ctx, op, err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	return queryAll(ctx, s, op, s.aq.userKeys, scanKey, userID)
 }
 
 // RevokeAPIKey implements [auth.APIKeyStore].

@@ -290,23 +290,7 @@ func (s *Store) UserPasskeys(ctx context.Context, userID string) ([]*auth.Passke
 	if !storeid.WellFormed(userID, storeid.MaxIDLen) {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.cq.pkList, userID)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	defer rows.Close()
-	var out []*auth.Passkey
-	for rows.Next() {
-		p, err := scanPasskey(rows)
-		if err != nil {
-			return nil, s.fail(ctx, op, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	return queryAll(ctx, s, op, s.cq.pkList, scanPasskey, userID)
 }
 
 // PasskeyByCredentialID implements [auth.CredentialStore].

@@ -46,6 +46,27 @@ func newSessionQueries(d Dialect, t string, pruneBatch int) sessionQueries {
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// queryAll runs query and scans every row with scan; a failure is op's.
+func queryAll[T any](ctx context.Context, s *Store, op, query string, scan func(rowScanner) (*T, error), args ...any) ([]*T, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.fail(ctx, op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, op, err)
+	}
+	return out, nil
+}
+
 func scanSession(r rowScanner) (*auth.Session, error) {
 	var s auth.Session
 	err := r.Scan(&s.ID, &s.UserID, &s.TokenVersion, &s.CurrentJTI, &s.PreviousJTI,
@@ -206,21 +227,5 @@ func (s *Store) UserSessions(ctx context.Context, userID string, now time.Time) 
 	if !storeid.WellFormed(userID, storeid.MaxIDLen) {
 		return nil, nil // no such user
 	}
-	rows, err := s.db.QueryContext(ctx, s.sq.list, userID, s.dialect.timeArg(now))
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	defer rows.Close()
-	var out []*auth.Session
-	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return nil, s.fail(ctx, op, err)
-		}
-		out = append(out, sess)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	return queryAll(ctx, s, op, s.sq.list, scanSession, userID, s.dialect.timeArg(now))
 }
