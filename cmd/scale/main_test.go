@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/gatehouse/auth"
 	"github.com/gatehouse/auth/sqlstore"
 )
 
@@ -99,7 +100,9 @@ func TestSeedResumes(t *testing.T) {
 	if err := seed(ctx, o, st, hash, &log); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(log.String(), "seeded 26300 rows") { // 1300 users, 25000 sessions
+	// 1300 users, 25000 sessions, 250 API keys, 2500 audit entries and 125
+	// one-time tokens.
+	if !strings.Contains(log.String(), "seeded 29175 rows") {
 		t.Errorf("seeding after 1200 users: %s", log.String())
 	}
 	count := func(q string) int {
@@ -128,8 +131,15 @@ func TestSeedResumes(t *testing.T) {
 	if err := seed(ctx, o, st, hash, &log); err != nil || !strings.Contains(log.String(), "seeded already") {
 		t.Errorf("seeding a seeded store: %v %s", err, log.String())
 	}
-	if n := count("SELECT COUNT(*) FROM gatehouse_sessions"); n != 25000 {
-		t.Errorf("%d sessions, want 25000", n)
+	for q, want := range map[string]int{
+		"SELECT COUNT(*) FROM gatehouse_sessions":              25000,
+		"SELECT COUNT(*) FROM gatehouse_users_api_keys":        2500 / keyEvery,
+		"SELECT COUNT(*) FROM gatehouse_users_audit":           2500,
+		"SELECT COUNT(*) FROM gatehouse_users_one_time_tokens": 2500 / tokenEvery,
+	} {
+		if n := count(q); n != want {
+			t.Errorf("%s: %d, want %d", q, n, want)
+		}
 	}
 }
 
@@ -157,7 +167,7 @@ func TestSeedMirrorsStore(t *testing.T) {
 			case kind == "mysql" && o.myDSN == "":
 				t.Skip("GATEHOUSE_TEST_MYSQL_DSN is not set")
 			}
-			st, err := openStore(ctx, o, kind, 1)
+			st, err := openStore(ctx, o, kind, tokenEvery) // a user with a row in every table
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,6 +184,7 @@ func TestSeedMirrorsStore(t *testing.T) {
 			// The same user and sessions again, through the store, under
 			// another name, made by the same code at the same instant.
 			e := &seedEnv{o: o, st: st, users: 1, hash: hash, now: seeded.CreatedAt.Add(90 * 24 * time.Hour), ids: []string{""}}
+			seededAt := e.now
 			u := e.user(0)
 			u.Username = "copy"
 			if err := st.backend.CreateUser(ctx, u); err != nil {
@@ -195,6 +206,32 @@ func TestSeedMirrorsStore(t *testing.T) {
 				t.Fatalf("%d seeded sessions and %d made by the store, want %d each", len(a), len(b), o.sessions)
 			}
 			sameRows(t, "gatehouse_sessions", cols, a, b)
+			// The newer tables: user 0 has a row in each, made with the
+			// seeding's time, which is a few days from created_at.
+			e.now = seededAt
+			if err := st.backend.CreateAPIKey(ctx, e.apiKey(0)); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.backend.AppendAudit(ctx, e.audit(0)); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.backend.(auth.OneTimeTokenStore).SaveOneTimeToken(ctx, e.oneTime(0)); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ table, cols, key string }{
+				{"gatehouse_users_api_keys", "name, scopes, token_version, created_at, expires_at, last_used_at, revoked_at", "user_id"},
+				{"gatehouse_users_audit", "occurred_at, action, actor_id, ip, detail", "target_id"},
+				{"gatehouse_users_one_time_tokens", "purpose, email, created_at, expires_at", "user_id"},
+			} {
+				a, b := rawRows(t, st, c.table, c.cols, c.key, seeded.ID), rawRows(t, st, c.table, c.cols, c.key, u.ID)
+				if len(a) != 1 || len(b) != 1 {
+					t.Fatalf("%s: %d seeded rows and %d made by the store, want 1 each", c.table, len(a), len(b))
+				}
+				if c.table == "gatehouse_users_audit" {
+					a[0][2] = strings.ReplaceAll(a[0][2], seeded.ID, u.ID) // the actor
+				}
+				sameRows(t, c.table, c.cols, a, b)
+			}
 		})
 	}
 }
@@ -218,10 +255,10 @@ func sameRows(t *testing.T, table, cols string, a, b [][]string) {
 }
 
 // rawRows reads columns of the rows whose keyCol is key, as the database's
-// text, oldest first.
+// text, in the order of the columns' values.
 func rawRows(t *testing.T, st *store, table, cols, keyCol, key string) [][]string {
 	t.Helper()
-	q := "SELECT " + cols + " FROM " + table + " WHERE " + keyCol + " = ? ORDER BY created_at"
+	q := "SELECT " + cols + " FROM " + table + " WHERE " + keyCol + " = ? ORDER BY " + cols
 	if st.dialect == sqlstore.Postgres {
 		q = strings.Replace(q, "?", "$1", 1)
 	}

@@ -104,13 +104,96 @@ var seeders = []seeder{
 			return m.CreateSession(ctx, e.session(k))
 		},
 	},
+	{
+		name:    "API keys",
+		table:   "gatehouse_users_api_keys",
+		columns: apiKeyColumns,
+		count:   "SELECT COUNT(*) FROM gatehouse_users_api_keys WHERE name = '" + seedKeyName + "'",
+		total:   func(e *seedEnv) int { return e.users / keyEvery },
+		rows: func(e *seedEnv, from, to int) [][]any {
+			out := make([][]any, 0, to-from)
+			for k := from; k < to; k++ {
+				out = append(out, apiKeyRow(e.st.dialect, e.apiKey(k)))
+			}
+			return out
+		},
+		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
+			return m.CreateAPIKey(ctx, e.apiKey(k))
+		},
+	},
+	{
+		name:    "audit entries",
+		table:   "gatehouse_users_audit",
+		columns: auditColumns,
+		count:   "SELECT COUNT(*) FROM gatehouse_users_audit WHERE ip = '" + seedIP + "'",
+		total:   func(e *seedEnv) int { return e.users },
+		rows: func(e *seedEnv, from, to int) [][]any {
+			out := make([][]any, 0, to-from)
+			for k := from; k < to; k++ {
+				out = append(out, auditRow(e.st.dialect, e.audit(k)))
+			}
+			return out
+		},
+		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
+			return m.AppendAudit(ctx, e.audit(k))
+		},
+	},
+	{
+		name:    "one-time tokens",
+		table:   "gatehouse_users_one_time_tokens",
+		columns: oneTimeColumns,
+		count:   "SELECT COUNT(*) FROM gatehouse_users_one_time_tokens WHERE email LIKE '" + usernamePrefix + "%'",
+		total:   func(e *seedEnv) int { return e.users / tokenEvery },
+		rows: func(e *seedEnv, from, to int) [][]any {
+			out := make([][]any, 0, to-from)
+			for k := from; k < to; k++ {
+				out = append(out, oneTimeRow(e.st.dialect, e.oneTime(k)))
+			}
+			return out
+		},
+		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
+			return m.SaveOneTimeToken(ctx, e.oneTime(k))
+		},
+	},
 }
+
+// The newer tables, in proportion to the users: an API key for one user in
+// keyEvery, a pending password reset for one in tokenEvery (half of them
+// expired, as most mailed links are never used), and one audit entry per
+// user (a password change).
+const (
+	keyEvery   = 10
+	tokenEvery = 20
+	// seedKeyName names every seeded API key, and seedIP is the address of
+	// every seeded session and audit entry: seeding counts them to resume.
+	seedKeyName = "scale-seed"
+	seedIP      = "203.0.113.9"
+)
 
 const (
 	userColumns    = "id, username, password_hash, disabled, token_version, created_at, updated_at"
 	sessionColumns = "id, user_id, token_version, current_jti, previous_jti, created_at, expires_at, rotated_at," +
 		" last_used_at, revoked_at, user_agent, ip, rotated_user_agent, rotated_ip, grace_uses"
+	apiKeyColumns  = "id, user_id, name, hash, scopes, token_version, created_at, expires_at, last_used_at, revoked_at"
+	auditColumns   = "id, occurred_at, action, actor_id, target_id, ip, detail"
+	oneTimeColumns = "hash, user_id, purpose, email, binding, created_at, expires_at"
 )
+
+// apiKeyRow is the row sqlstore's CreateAPIKey writes for k (which has
+// no scopes, expiry, use or revocation).
+func apiKeyRow(d sqlstore.Dialect, k *auth.APIKey) []any {
+	return []any{k.ID, k.UserID, k.Name, k.Hash, "", k.TokenVersion, timeArg(d, k.CreatedAt), nil, nil, nil}
+}
+
+// auditRow is the row sqlstore's AppendAudit writes for a.
+func auditRow(d sqlstore.Dialect, a *auth.AuditEntry) []any {
+	return []any{a.ID, timeArg(d, a.Time), a.Action, a.ActorID, a.TargetID, a.IP, a.Detail}
+}
+
+// oneTimeRow is the row sqlstore's SaveOneTimeToken writes for t.
+func oneTimeRow(d sqlstore.Dialect, t *auth.OneTimeToken) []any {
+	return []any{t.Hash, t.UserID, t.Purpose, t.Email, t.Binding, timeArg(d, t.CreatedAt), timeArg(d, t.ExpiresAt)}
+}
 
 // userRow is the row sqlstore's CreateUser writes for u.
 func userRow(d sqlstore.Dialect, u *auth.User) []any {
@@ -171,8 +254,39 @@ func (e *seedEnv) session(k int) *auth.Session {
 	return &auth.Session{
 		ID: uuid.NewString(), UserID: e.ids[i], TokenVersion: 1, CurrentJTI: uuid.NewString(),
 		CreatedAt: created, ExpiresAt: created.Add(7 * 24 * time.Hour), RotatedAt: created, LastUsedAt: created,
-		UserAgent: seedUA, IP: "203.0.113.9",
+		UserAgent: seedUA, IP: seedIP,
 	}
+}
+
+// apiKey makes seeded API key k, of user k * keyEvery. Its hash is of no
+// key anyone holds: the workload makes its own keys to send.
+func (e *seedEnv) apiKey(k int) *auth.APIKey {
+	i := k * keyEvery
+	created := e.now.Add(-time.Duration(1+i%60) * 24 * time.Hour)
+	return &auth.APIKey{ID: uuid.NewString(), UserID: e.ids[i], Name: seedKeyName, Hash: randomHex(32),
+		TokenVersion: 1, CreatedAt: created}
+}
+
+// audit makes seeded audit entry k: user k changed their password.
+func (e *seedEnv) audit(k int) *auth.AuditEntry {
+	id, err := uuid.NewV7()
+	if err != nil {
+		panic(err) // only if the system's random source fails
+	}
+	return &auth.AuditEntry{ID: id.String(), Time: e.now.Add(-time.Duration(1+k%90) * 24 * time.Hour),
+		Action: "password_changed", ActorID: e.ids[k], TargetID: e.ids[k], IP: seedIP, Detail: "{}"}
+}
+
+// oneTime makes seeded one-time token k: a password reset mailed to user
+// k * tokenEvery, expired for every other one.
+func (e *seedEnv) oneTime(k int) *auth.OneTimeToken {
+	i := k * tokenEvery
+	created := e.now.Add(-10 * time.Minute)
+	if k%2 == 1 {
+		created = e.now.Add(-time.Duration(1+k%30) * 24 * time.Hour)
+	}
+	return &auth.OneTimeToken{Hash: randomHex(32), UserID: e.ids[i], Purpose: "reset_password",
+		Email: seedUsername(i) + "@example.com", Binding: randomHex(16), CreatedAt: created, ExpiresAt: created.Add(30 * time.Minute)}
 }
 
 // seedChunk is how many rows one transaction writes.
@@ -195,7 +309,7 @@ func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) e
 				return fmt.Errorf("%s: count seeded %s: %w", s.kind, sd.name, err)
 			}
 		}
-		if sd.name == "sessions" && s.db != nil {
+		if sd.name != "users" && e.ids == nil && s.db != nil {
 			if err := e.loadUserIDs(ctx); err != nil {
 				return err
 			}
@@ -240,8 +354,8 @@ func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) e
 	// statistics of a table that was empty is not what a running system
 	// does. SQLite keeps none unless ANALYZE is run, so it is left without.
 	analyze := map[sqlstore.Dialect]string{
-		sqlstore.Postgres: "ANALYZE gatehouse_users, gatehouse_sessions",
-		sqlstore.MySQL:    "ANALYZE TABLE gatehouse_users, gatehouse_sessions",
+		sqlstore.Postgres: "ANALYZE gatehouse_users, gatehouse_sessions, gatehouse_users_api_keys, gatehouse_users_audit, gatehouse_users_one_time_tokens",
+		sqlstore.MySQL:    "ANALYZE TABLE gatehouse_users, gatehouse_sessions, gatehouse_users_api_keys, gatehouse_users_audit, gatehouse_users_one_time_tokens",
 	}[s.dialect]
 	if analyze != "" {
 		rows, err := s.db.QueryContext(ctx, analyze)

@@ -24,13 +24,20 @@ type store struct {
 	users int
 	// backend is what the Authenticator uses: a *sqlstore.Store or a
 	// *memstore.Store.
-	backend interface {
-		auth.UserStore
-		auth.SessionStore
-	}
+	backend backend
 	db      *sql.DB // nil for mem
 	dialect sqlstore.Dialect
 	close   func()
+}
+
+// backend is the abilities of a store that the workload uses: users and
+// sessions, the user list of the admin API, API keys and the audit trail.
+type backend interface {
+	auth.UserStore
+	auth.SessionStore
+	auth.UserLister
+	auth.APIKeyStore
+	auth.AuditStore
 }
 
 // dbName names the database (a schema on PostgreSQL) of one size.

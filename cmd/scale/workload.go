@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,8 @@ type bench struct {
 	calls   *samples // store calls, by method
 	h       http.Handler
 	access  []string   // shared access tokens
+	admin   string     // an access token of a user holding the admin role
+	keys    []string   // API keys of some of the logged-in users
 	own     [][]string // refresh tokens, per worker
 	spare   []string   // refresh tokens of logins, for logouts
 	spareMu sync.Mutex
@@ -80,11 +83,22 @@ func newBench(ctx context.Context, o *options, st *store) (*bench, error) {
 		auth.WithUserCacheTTL(0), // every request reaches the store
 		auth.WithPasswordParams(hashParams(o.hash)),
 		auth.WithAccessTTL(2*time.Hour),
+		auth.WithAdminRole(adminRole),
+		auth.WithAPIKeys(),
 	)
 	if err != nil {
 		return nil, err
 	}
 	b.a = a
+	// The admin, before the logins: giving a role again changes nothing,
+	// and a role is never taken away, so no token of the logins dies.
+	adminUser, err := st.backend.UserByUsername(ctx, seedUsername(0))
+	if err != nil {
+		return nil, fmt.Errorf("%s at %d users: the admin: %w", st.kind, st.users, err)
+	}
+	if err := a.SetRoles(ctx, adminUser.ID, []string{adminRole}); err != nil {
+		return nil, fmt.Errorf("%s at %d users: the admin: %w", st.kind, st.users, err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())
 	mux.Handle("GET /hello", a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,8 +145,50 @@ func newBench(ctx context.Context, o *options, st *store) (*bench, error) {
 			b.own[k%o.workers] = append(b.own[k%o.workers], p.RefreshToken)
 		}
 	}
+	b.admin = b.access[0] // user 0's
+	if err := b.makeKeys(ctx, min(nKeys, nAccess)); err != nil {
+		return nil, fmt.Errorf("%s at %d users: %w", st.kind, st.users, err)
+	}
 	b.calls.reset() // the set-up logins are not part of the figures
 	return b, nil
+}
+
+// adminRole is the role of the admin API.
+const adminRole = "admin"
+
+// nKeys is how many of the logged-in users send API keys, one each.
+const nKeys = 16
+
+// keyName names the workload's API keys.
+const keyName = "scale-workload"
+
+// makeKeys makes an API key for each of the first n logged-in users,
+// revoking the one an earlier run made (a user may hold only so many).
+func (b *bench) makeKeys(ctx context.Context, n int) error {
+	for k := range n {
+		i := int(uint64(k) * uint64(b.st.users) / uint64(len(b.access)+ownSessions*len(b.own)))
+		u, err := b.st.backend.UserByUsername(ctx, seedUsername(i))
+		if err != nil {
+			return fmt.Errorf("API key of seeded user %d: %w", i, err)
+		}
+		old, err := b.a.APIKeys(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, key := range old {
+			if key.Name == keyName {
+				if err := b.a.RevokeAPIKey(ctx, u.ID, key.ID); err != nil {
+					return err
+				}
+			}
+		}
+		_, key, err := b.a.CreateAPIKey(ctx, u.ID, keyName, nil, 0)
+		if err != nil {
+			return fmt.Errorf("API key of seeded user %d: %w", i, err)
+		}
+		b.keys = append(b.keys, key)
+	}
+	return nil
 }
 
 // serve runs one request through the handler; total, when not nil, adds
@@ -169,9 +225,42 @@ func bearer(method, path, token string) *http.Request {
 
 // worker is one client of the workload.
 type worker struct {
-	b   *bench
-	id  int
-	rng *mrand.Rand
+	b      *bench
+	id     int
+	rng    *mrand.Rand
+	cursor string // the next page of the worker's walk through the users
+	search bool   // whether the last users request was a search
+}
+
+// listUsers asks the admin API for a page of 50 users: every other time a
+// prefix search of the usernames (1 in 256 of them match), otherwise the
+// next page of the worker's walk through the enabled users, in username
+// order, from the start when it ends.
+func (w *worker) listUsers() *http.Request {
+	w.search = w.rng.IntN(2) == 0
+	path := "/auth/admin/users?limit=50&disabled=false"
+	if w.search {
+		path = fmt.Sprintf("/auth/admin/users?limit=50&q=%s%02x", usernamePrefix, w.rng.IntN(256))
+	} else if w.cursor != "" {
+		path += "&after=" + url.QueryEscape(w.cursor)
+	}
+	return bearer(http.MethodGet, path, w.b.admin)
+}
+
+// keepCursor keeps where the walk through the users goes on.
+func (w *worker) keepCursor(body []byte) {
+	if w.search {
+		return
+	}
+	var page struct {
+		Next *string `json:"next"`
+	}
+	if json.Unmarshal(body, &page) == nil {
+		w.cursor = ""
+		if page.Next != nil {
+			w.cursor = *page.Next
+		}
+	}
 }
 
 func (w *worker) own() *[]string { return &w.b.own[w.id] }
@@ -264,6 +353,12 @@ var operations = []operation{
 			}
 			return jsonRequest(http.MethodPost, "/auth/logout", map[string]string{"refresh_token": t})
 		}},
+	{name: "users", phase: mixed, weight: 5, status: http.StatusOK,
+		request: (*worker).listUsers, after: (*worker).keepCursor},
+	{name: "apikey", phase: mixed, weight: 10, status: http.StatusOK,
+		request: func(w *worker) *http.Request {
+			return bearer(http.MethodGet, "/hello", w.b.keys[w.rng.IntN(len(w.b.keys))])
+		}},
 	{name: "login", phase: hashing, weight: 3, status: http.StatusOK,
 		request: func(w *worker) *http.Request { return loginRequest(seedUsername(w.rng.IntN(w.b.st.users))) },
 		after:   (*worker).spend},
@@ -279,13 +374,22 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// pick chooses an operation of the phase by weight.
-func (w *worker) pick(phase string) *operation {
+// pick chooses the worker's n-th operation of the phase: the first ones
+// go once through the phase's operations, starting at one that depends on
+// the worker, so that a short run still measures every operation (a slow
+// one of low weight, such as register under the race detector, could
+// otherwise not come up at all); after that, by weight.
+func (w *worker) pick(phase string, n int) *operation {
+	var ops []*operation
 	total := 0
 	for i := range operations {
 		if operations[i].phase == phase {
+			ops = append(ops, &operations[i])
 			total += operations[i].weight
 		}
+	}
+	if n < len(ops) {
+		return ops[(n+w.id)%len(ops)]
 	}
 	k := w.rng.IntN(total)
 	for i := range operations {
@@ -316,8 +420,8 @@ func (b *bench) runWhile(ctx context.Context, phase string, workers int, log io.
 		go func() {
 			defer wg.Done()
 			w := &worker{b: b, id: id, rng: mrand.New(mrand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))}
-			for ctx.Err() == nil {
-				op := w.pick(phase)
+			for n := 0; ctx.Err() == nil; n++ {
+				op := w.pick(phase, n)
 				r := op.request(w)
 				if r == nil {
 					continue
