@@ -203,11 +203,11 @@ func (h *handler) requireAdmin(r *http.Request) (*http.Request, *User, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !v.user.HasRole(h.a.cfg.admin.role) {
+	if !v.shared.HasRole(h.a.cfg.admin.role) {
 		return nil, nil, ErrInsufficientRole
 	}
-	uc := &userContext{Context: r.Context(), v: *v}
-	return r.WithContext(uc), &uc.v.user, nil
+	uc := v.into(r.Context())
+	return r.WithContext(uc), uc.v.user(), nil
 }
 
 // adminUserJSON is a user as the admin API shows it: never the hash.

@@ -257,7 +257,8 @@ func (a *Authenticator) verifyAPIKey(ctx context.Context, r *http.Request, token
 		return nil, ErrTokenExpired
 	}
 	uc := &userContext{Context: ctx, v: authenticated{key: &e.auth}}
-	if err := a.activeUser(ctx, k.UserID, k.TokenVersion, now, &uc.v.user); err != nil {
+	var err error
+	if uc.v.shared, err = a.activeUser(ctx, k.UserID, k.TokenVersion, now); err != nil {
 		return nil, err
 	}
 	if now.Sub(e.touched) >= keyTouchInterval && now.Sub(k.LastUsedAt) >= keyTouchInterval {
@@ -430,8 +431,8 @@ func (h *handler) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := verr.err(); err != nil {
 		return err
 	}
-	ctx := (&userContext{Context: r.Context(), v: *v})
-	k, secret, err := h.a.CreateAPIKey(ctx, v.user.ID, *name, *scopes, ttl)
+	ctx := v.into(r.Context())
+	k, secret, err := h.a.CreateAPIKey(ctx, v.shared.ID, *name, *scopes, ttl)
 	if err != nil {
 		return err
 	}
@@ -447,7 +448,7 @@ func (h *handler) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.a.APIKeys(r.Context(), v.user.ID)
+	list, err := h.a.APIKeys(r.Context(), v.shared.ID)
 	if err != nil {
 		return err
 	}
@@ -465,8 +466,8 @@ func (h *handler) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := (&userContext{Context: r.Context(), v: *v})
-	if err := h.a.RevokeAPIKey(ctx, v.user.ID, pathID(r, pathAPIKeys+"/")); err != nil {
+	ctx := v.into(r.Context())
+	if err := h.a.RevokeAPIKey(ctx, v.shared.ID, pathID(r, pathAPIKeys+"/")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -61,8 +61,8 @@ func actorOf(ctx context.Context) string {
 	if id, ok := ctx.Value(actorKey{}).(string); ok {
 		return id
 	}
-	if u, ok := UserFromContext(ctx); ok {
-		return u.ID
+	if v, _ := ctx.Value(userKey{}).(*authenticated); v != nil {
+		return v.shared.ID
 	}
 	return ""
 }

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,16 +12,49 @@ import (
 // this package can set it.
 type userKey struct{}
 
-// authenticated is what the middleware stores under userKey: the request's
-// own copy of the user, and the session of its token.
+// authenticated is what the middleware stores under userKey: the user, and
+// the session of its token.
+//
+// The user is kept as the user cache (or the store) gave it, shared and
+// never written, and copied for the request only when something asks for
+// it (UserFromContext, the account endpoints): a protected request whose
+// handler never looks at the user allocates no copy of it. Read the shared
+// one (shared) for what is only read; take the request's copy (user) for
+// what may be handed out or changed. A copy of an authenticated value is
+// made with clone: it holds an atomic.
 type authenticated struct {
-	user      User
+	shared    *User
+	own       atomic.Pointer[User] // the request's copy, once made
 	sessionID string
 	claims    []byte   // JSON object, shared and read-only: ClaimsFromContext decodes a copy
 	jkt       string   // the DPoP key the token is bound to, "" for a bearer token
 	amr       []string // shared and read-only: AuthenticationFromContext copies it
 	authTime  time.Time
 	key       *apiKeyAuth // the API key, when one authenticated the request (apikeys.go)
+}
+
+// user returns the request's own copy of the user, made on first use; every
+// later call returns the same copy, so that a change made through one
+// UserFromContext is seen by the next, as in any request-scoped value.
+// Safe for concurrent use.
+func (v *authenticated) user() *User {
+	if u := v.own.Load(); u != nil {
+		return u
+	}
+	c := *v.shared
+	c.Roles = slices.Clone(c.Roles) // nil stays nil
+	if v.own.CompareAndSwap(nil, &c) {
+		return &c
+	}
+	return v.own.Load()
+}
+
+// into returns a context derived from ctx that carries what v carries.
+func (v *authenticated) into(ctx context.Context) *userContext {
+	uc := &userContext{Context: ctx, v: authenticated{shared: v.shared, sessionID: v.sessionID, claims: v.claims,
+		jkt: v.jkt, amr: v.amr, authTime: v.authTime, key: v.key}}
+	uc.v.own.Store(v.own.Load())
+	return uc
 }
 
 // userContext is a request context that carries the authenticated user.
@@ -48,7 +83,7 @@ func UserFromContext(ctx context.Context) (u *User, ok bool) {
 	if !ok || v == nil {
 		return nil, false
 	}
-	return &v.user, true
+	return v.user(), true
 }
 
 // SessionIDFromContext returns the ID of the session the request's access

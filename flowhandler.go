@@ -117,7 +117,7 @@ func (h *handler) changeEmail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.a.ChangeEmail(r.Context(), &v.user, f["email"], f["password"]); err != nil {
+	if err := h.a.ChangeEmail(r.Context(), v.user(), f["email"], f["password"]); err != nil {
 		return err
 	}
 	accepted(w)

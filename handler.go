@@ -313,7 +313,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u := &v.user
+	u := v.user()
 	f, err := readJSON(w, r, "current_password", "new_password", "code")
 	if err != nil {
 		return err
@@ -343,7 +343,7 @@ func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, publicUser(&v.user))
+	writeJSON(w, http.StatusOK, publicUser(v.shared))
 	return nil
 }
 
@@ -398,7 +398,7 @@ func (h *handler) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.a.LogoutAll(r.Context(), v.user.ID); err != nil {
+	if err := h.a.LogoutAll(r.Context(), v.shared.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -421,7 +421,7 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := h.a.Sessions(r.Context(), v.user.ID)
+	list, err := h.a.Sessions(r.Context(), v.shared.ID)
 	if err != nil {
 		return err
 	}
@@ -443,7 +443,7 @@ func (h *handler) revokeSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strings.TrimPrefix(r.URL.Path, pathSessionPrefix)
-	if err := h.a.RevokeSession(r.Context(), v.user.ID, id); err != nil {
+	if err := h.a.RevokeSession(r.Context(), v.shared.ID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

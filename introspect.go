@@ -109,7 +109,7 @@ func (a *Authenticator) introspect(ctx context.Context, token string) (introspec
 		if err != nil {
 			return inactive, inactiveErr(err)
 		}
-		return a.claimsInfo(c, &uc.v.user, tokenTypeAccess), nil
+		return a.claimsInfo(c, uc.v.shared, tokenTypeAccess), nil
 	}
 	c, err := a.parse(token, jose.TypeRefresh)
 	if err != nil {

@@ -41,7 +41,7 @@ func (h *handler) enrollTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e, err := h.a.EnrollTOTP(r.Context(), &v.user, f["password"])
+	e, err := h.a.EnrollTOTP(r.Context(), v.user(), f["password"])
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *handler) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	codes, err := h.a.ConfirmTOTP(r.Context(), &v.user, f["code"])
+	codes, err := h.a.ConfirmTOTP(r.Context(), v.user(), f["code"])
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (h *handler) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := f.require("password"); err != nil {
 		return err
 	}
-	if err := h.a.DisableTOTP(h.a.contextWith(r.Context(), v), &v.user, f["password"], f["code"]); err != nil {
+	if err := h.a.DisableTOTP(h.a.contextWith(r.Context(), v), v.user(), f["password"], f["code"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -96,7 +96,7 @@ func (h *handler) regenerateCodes(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	codes, err := h.a.RegenerateRecoveryCodes(h.a.contextWith(r.Context(), v), &v.user, f["code"])
+	codes, err := h.a.RegenerateRecoveryCodes(h.a.contextWith(r.Context(), v), v.user(), f["code"])
 	if err != nil {
 		return err
 	}

@@ -184,12 +184,12 @@ func (a *Authenticator) RequireRole(roles ...string) func(http.Handler) http.Han
 	want := slices.Clone(roles)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, ok := UserFromContext(r.Context())
-			if !ok {
+			v, _ := r.Context().Value(userKey{}).(*authenticated)
+			if v == nil {
 				a.cfg.errorHandler(w, r, ErrNoToken)
 				return
 			}
-			if !slices.ContainsFunc(want, u.HasRole) {
+			if !slices.ContainsFunc(want, v.shared.HasRole) {
 				a.cfg.errorHandler(w, r, ErrInsufficientRole)
 				return
 			}

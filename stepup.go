@@ -87,7 +87,7 @@ func (a *Authenticator) StepUp(ctx context.Context, code string) error {
 	if !ok || v == nil {
 		return ErrNoToken
 	}
-	has, err := a.hasSecondFactor(ctx, v.user.ID)
+	has, err := a.hasSecondFactor(ctx, v.shared.ID)
 	if err != nil || !has {
 		return err
 	}
@@ -98,13 +98,13 @@ func (a *Authenticator) StepUp(ctx context.Context, code string) error {
 		}
 		return ErrMFARequired
 	}
-	key := a.mfa.userKey(v.user.ID)
+	key := a.mfa.userKey(v.shared.ID)
 	if err := a.mfa.checkUser(ctx, key); err != nil {
 		return err
 	}
-	ok, err = a.useTOTP(ctx, a.creds, v.user.ID, code)
+	ok, err = a.useTOTP(ctx, a.creds, v.shared.ID, code)
 	if err == nil && !ok {
-		ok, err = a.useRecoveryCode(ctx, a.creds, v.user.ID, code)
+		ok, err = a.useRecoveryCode(ctx, a.creds, v.shared.ID, code)
 	}
 	if err != nil {
 		return err
@@ -119,5 +119,5 @@ func (a *Authenticator) StepUp(ctx context.Context, code string) error {
 // contextWith returns ctx carrying the authentication v, as the middleware
 // would set it.
 func (a *Authenticator) contextWith(ctx context.Context, v *authenticated) context.Context {
-	return &userContext{Context: ctx, v: *v}
+	return v.into(ctx)
 }

@@ -249,12 +249,12 @@ func (a *Authenticator) VerifyAccessToken(ctx context.Context, token string) (*U
 	if err != nil {
 		return nil, err
 	}
-	return &uc.v.user, nil
+	return uc.v.user(), nil
 }
 
 // verifyAccess checks an access token and returns, in one allocation, a
-// context derived from ctx that carries the caller's own copy of the user
-// and the token's session ID.
+// context derived from ctx that carries the user (see authenticated) and
+// the token's session ID.
 func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userContext, error) {
 	now := a.cfg.clock()
 	e, ok := a.tokens.Get(token)
@@ -275,8 +275,8 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 		}
 		a.tokens.Put(token, e)
 	}
-	uc := &userContext{Context: ctx, v: authenticated{sessionID: e.sessionID, claims: e.claims, jkt: e.jkt, amr: e.amr, authTime: e.authTime}}
-	if err := a.activeUser(ctx, e.userID, e.version, now, &uc.v.user); err != nil {
+	u, err := a.activeUser(ctx, e.userID, e.version, now)
+	if err != nil {
 		return nil, err
 	}
 	if e.sessionID != "" && a.sessions != nil {
@@ -287,53 +287,53 @@ func (a *Authenticator) verifyAccess(ctx context.Context, token string) (*userCo
 			return nil, ErrTokenInvalidated
 		}
 	}
-	return uc, nil
+	return &userContext{Context: ctx, v: authenticated{shared: u, sessionID: e.sessionID, claims: e.claims, jkt: e.jkt, amr: e.amr, authTime: e.authTime}}, nil
 }
 
-// activeUser reads the user with the given ID into dst, as currentUser
-// does, and checks that a credential issued at token version version is
-// still good: the user exists, is enabled, and is at that version.
-func (a *Authenticator) activeUser(ctx context.Context, id string, version int64, now time.Time, dst *User) error {
-	cached, err := a.currentUser(ctx, id, now, dst)
-	if err == nil && cached && dst.TokenVersion < version {
+// activeUser returns the user with the given ID, as currentUser does, after
+// checking that a credential issued at token version version is still
+// good: the user exists, is enabled, and is at that version. The user is
+// shared: it must not be written.
+func (a *Authenticator) activeUser(ctx context.Context, id string, version int64, now time.Time) (*User, error) {
+	u, cached, err := a.currentUser(ctx, id, now)
+	if err == nil && cached && u.TokenVersion < version {
 		// The credential is newer than what this instance remembers:
 		// another instance changed the user (a password change,
 		// logout-all) and then issued it. Ask the store rather than
 		// refuse a fresh credential.
 		a.users.Remove(id)
-		_, err = a.currentUser(ctx, id, now, dst)
+		u, _, err = a.currentUser(ctx, id, now)
 	}
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		return joinErr(ErrInvalidToken, ErrUserNotFound)
+		return nil, joinErr(ErrInvalidToken, ErrUserNotFound)
 	case err != nil:
-		return a.storeErr("look up user", err)
-	case dst.Disabled:
-		return ErrUserDisabled
-	case dst.TokenVersion != version:
-		return ErrTokenInvalidated
+		return nil, a.storeErr("look up user", err)
+	case u.Disabled:
+		return nil, ErrUserDisabled
+	case u.TokenVersion != version:
+		return nil, ErrTokenInvalidated
 	}
-	return nil
+	return u, nil
 }
 
-// currentUser reads the user with the given ID into dst: from the user
-// cache when the entry is younger than the cache TTL (cached is then true),
-// from the store otherwise.
-func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time, dst *User) (cached bool, err error) {
+// currentUser returns the user with the given ID: the user cache's entry
+// when it is younger than the cache TTL (cached is then true), the store's
+// answer otherwise. Either is shared, and must not be written: cache
+// entries are never changed once in.
+func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Time) (u *User, cached bool, err error) {
 	if cu, ok := a.users.Get(id); ok && now.Sub(cu.fetched) < a.cfg.userCacheTTL {
-		*dst = cu.user
-		return true, nil
+		return &cu.user, true, nil
 	}
-	u, err := a.store.UserByID(ctx, id)
+	u, err = a.store.UserByID(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrUserNotFound) {
 			a.users.Remove(id)
 		}
-		return false, err
+		return nil, false, err
 	}
 	a.remember(u, now)
-	*dst = *u
-	return false, nil
+	return u, false, nil
 }
 
 // remember caches u as read or written at now. An entry with a higher token

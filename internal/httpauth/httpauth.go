@@ -70,7 +70,7 @@ func BearerToken(r *http.Request) (string, error) {
 // section 7.1): dpop reports which scheme the token came in, also with
 // ErrBadToken for a malformed token.
 func AccessToken(r *http.Request) (token string, dpop bool, err error) {
-	vals := r.Header.Values("Authorization")
+	vals := r.Header["Authorization"] // the canonical key: Values would canonicalize it again on every request
 	switch len(vals) {
 	case 0:
 		return "", false, ErrNoToken
