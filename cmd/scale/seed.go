@@ -45,7 +45,15 @@ type seedEnv struct {
 	hash  string
 	now   time.Time
 	ids   []string // user IDs by number, once the users are in
+	// conn, when not nil, is the one connection seeding writes through.
+	conn *sql.Conn
 }
+
+// seedCacheKiB is SQLite's page cache for seeding's connection: the
+// indexes of random keys that seeding fills are far larger than the 2 MiB
+// default, and with it each insert reads pages back from the file. The
+// measured connections keep sqlstore's settings.
+const seedCacheKiB = 1 << 20
 
 // seeder writes one table: total rows, row k being made by make from the
 // run's settings, and written with the columns, in order, and the values
@@ -300,6 +308,20 @@ const maxArgs = 30000
 // progress on w.
 func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) error {
 	e := &seedEnv{o: o, st: s, users: s.users, hash: hash, now: time.Now()}
+	if s.dialect == sqlstore.SQLite {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", seedCacheKiB)); err != nil {
+			return err
+		}
+		// The connection goes back to the pool after seeding: with the
+		// default cache again.
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -2000")
+		e.conn = conn
+	}
 	start := time.Now()
 	added := 0
 	for _, sd := range seeders {
@@ -409,7 +431,13 @@ func writeChunk(ctx context.Context, s *store, e *seedEnv, sd seeder, from, to i
 		}
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if e.conn != nil {
+		tx, err = e.conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = s.db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return err
 	}
