@@ -61,7 +61,7 @@ type adminQueries struct {
 	auditInsert, auditTable, auditPrune string
 }
 
-func newAdminQueries(d Dialect, users, keys, audit string) adminQueries {
+func newAdminQueries(d Dialect, users, keys, audit string, pruneBatch int) adminQueries {
 	q := adminQueries{users: users, auditTable: audit}
 	// A role is matched as ",role," inside ",roles,": exact bytes, no
 	// pattern characters to escape.
@@ -82,7 +82,7 @@ func newAdminQueries(d Dialect, users, keys, audit string) adminQueries {
 	q.keyPrune = d.rebind("DELETE FROM " + keys + " WHERE expires_at <= ? OR revoked_at <= ?")
 	q.deleteUserKeys = d.rebind("DELETE FROM " + keys + " WHERE user_id = ?")
 	q.auditInsert = d.rebind("INSERT INTO " + audit + " (" + auditColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)")
-	q.auditPrune = d.rebind("DELETE FROM " + audit + " WHERE occurred_at < ?")
+	q.auditPrune = pruneQuery(d, audit, "id", "occurred_at", "<", pruneBatch)
 	return q
 }
 
@@ -315,15 +315,8 @@ func (s *Store) AuditEntries(ctx context.Context, q auth.AuditQuery) ([]*auth.Au
 	return out, nil
 }
 
-// DeleteAudit implements [auth.AuditStore].
+// DeleteAudit implements [auth.AuditStore] in bounded batches through the
+// index on occurred_at, as [Store.DeleteSessions] does.
 func (s *Store) DeleteAudit(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, s.aq.auditPrune, s.dialect.timeArg(before))
-	if err != nil {
-		return 0, s.fail(ctx, "prune audit trail", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail(ctx, "prune audit trail", err)
-	}
-	return int(n), nil
+	return s.deleteInBatches(ctx, "prune audit trail", s.dialect.timeArg(before), s.aq.auditPrune)
 }

@@ -37,7 +37,7 @@ type credentialQueries struct {
 	pkDeleteUser, nonceInsert, noncePrune                             string
 }
 
-func newCredentialQueries(d Dialect, users string) credentialQueries {
+func newCredentialQueries(d Dialect, users string, pruneBatch int) credentialQueries {
 	totp := d.quote(derivedName(users, totpSuffix))
 	codes := d.quote(derivedName(users, codesSuffix))
 	pk := d.quote(derivedName(users, passkeysSuffix))
@@ -68,7 +68,7 @@ func newCredentialQueries(d Dialect, users string) credentialQueries {
 		pkDelete:     d.rebind("DELETE FROM " + pk + " WHERE user_id = ? AND id = ?"),
 		pkDeleteUser: d.rebind("DELETE FROM " + pk + " WHERE user_id = ?"),
 		nonceInsert:  d.rebind("INSERT INTO " + nonces + " (id, expires_at) VALUES (?, ?)"),
-		noncePrune:   d.rebind("DELETE FROM " + nonces + " WHERE expires_at < ?"),
+		noncePrune:   pruneQuery(d, nonces, "id", "expires_at", "<", pruneBatch),
 	}
 }
 
@@ -442,17 +442,8 @@ func (s *Store) UseNonce(ctx context.Context, id string, expires time.Time) erro
 	return s.fail(ctx, op, err)
 }
 
-// DeleteNonces implements [auth.CredentialStore] with one DELETE, which
-// the index on expires_at serves.
+// DeleteNonces implements [auth.CredentialStore] in bounded batches
+// through the index on expires_at, as [Store.DeleteSessions] does.
 func (s *Store) DeleteNonces(ctx context.Context, before time.Time) (int, error) {
-	const op = "delete nonces"
-	res, err := s.db.ExecContext(ctx, s.cq.noncePrune, s.dialect.timeArg(before))
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	return int(n), nil
+	return s.deleteInBatches(ctx, "delete nonces", s.dialect.timeArg(before), s.cq.noncePrune)
 }

@@ -33,7 +33,7 @@ type emailQueries struct {
 	prune, deleteUser                                         string
 }
 
-func newEmailQueries(d Dialect, users, tokens string) emailQueries {
+func newEmailQueries(d Dialect, users, tokens string, pruneBatch int) emailQueries {
 	return emailQueries{
 		byEmail: d.rebind("SELECT " + userColumns + " FROM " + users + " WHERE email_canonical = ?"),
 		setEmail: d.rebind("UPDATE " + users + " SET email = ?, email_canonical = ?, email_verified = ?, email_verified_at = ?, updated_at = ?" +
@@ -46,7 +46,7 @@ func newEmailQueries(d Dialect, users, tokens string) emailQueries {
 		byHash:        d.rebind("SELECT " + oneTimeColumns + " FROM " + tokens + " WHERE hash = ?"),
 		deleteHash:    d.rebind("DELETE FROM " + tokens + " WHERE hash = ?"),
 		deleteAll:     d.rebind("DELETE FROM " + tokens + " WHERE user_id = ?"),
-		prune:         d.rebind("DELETE FROM " + tokens + " WHERE expires_at <= ?"),
+		prune:         pruneQuery(d, tokens, "hash", "expires_at", "<=", pruneBatch),
 		deleteUser:    d.rebind("DELETE FROM " + tokens + " WHERE user_id = ?"),
 	}
 }
@@ -274,16 +274,9 @@ func (s *Store) DeleteOneTimeTokens(ctx context.Context, userID, purpose string)
 	return nil
 }
 
-// DeleteExpiredOneTimeTokens implements [auth.OneTimeTokenStore].
+// DeleteExpiredOneTimeTokens implements [auth.OneTimeTokenStore] in
+// bounded batches through the index on expires_at, as
+// [Store.DeleteSessions] does.
 func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, before time.Time) (int, error) {
-	const op = "delete expired one-time tokens"
-	res, err := s.db.ExecContext(ctx, s.eq.prune, s.dialect.timeArg(before))
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail(ctx, op, err)
-	}
-	return int(n), nil
+	return s.deleteInBatches(ctx, "delete expired one-time tokens", s.dialect.timeArg(before), s.eq.prune)
 }

@@ -132,8 +132,10 @@ const (
 	maxPrunePause = time.Minute
 )
 
-// WithPruneBatch sets how [Store.DeleteSessions] prunes: it deletes at most
-// size sessions per statement, each its own short transaction, and waits
+// WithPruneBatch sets how [Store.DeleteSessions] prunes, and its siblings
+// [Store.DeleteExpiredOneTimeTokens], [Store.DeleteAudit] and
+// [Store.DeleteNonces]: each deletes at most
+// size rows per statement, each its own short transaction, and waits
 // pause between statements, so that logins and refreshes that need the
 // table's write lock (SQLite) or locks next to the deleted rows (MySQL's
 // gap locks) get them between batches instead of waiting for the whole

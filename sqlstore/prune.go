@@ -6,19 +6,48 @@ import (
 	"time"
 )
 
-// pruneQuery deletes up to batch sessions whose column (expires_at or
-// revoked_at) is at or before the bound argument, found through the
-// column's index in index order, so that each statement reads and locks
-// only the rows it deletes. MySQL cannot LIMIT a subquery under IN, but its
-// DELETE takes ORDER BY and LIMIT itself; SQLite's DELETE takes LIMIT only
-// when built with an option, so SQLite and PostgreSQL use a subquery.
-func pruneQuery(d Dialect, t, column string, batch int) string {
+// pruneQuery deletes up to batch rows of table t whose column (such as
+// expires_at) compares with cmp ("<" or "<=") to the bound argument, found
+// through the column's index in index order, so that each statement reads
+// and locks only the rows it deletes; key is the table's primary key.
+// MySQL cannot LIMIT a subquery under IN, but its DELETE takes ORDER BY and
+// LIMIT itself; SQLite's DELETE takes LIMIT only when built with an option,
+// so SQLite and PostgreSQL use a subquery.
+func pruneQuery(d Dialect, t, key, column, cmp string, batch int) string {
 	limit := strconv.Itoa(batch)
 	if d == MySQL {
-		return "DELETE FROM " + t + " WHERE " + column + " <= ? ORDER BY " + column + " LIMIT " + limit
+		return "DELETE FROM " + t + " WHERE " + column + " " + cmp + " ? ORDER BY " + column + " LIMIT " + limit
 	}
-	return d.rebind("DELETE FROM " + t + " WHERE id IN (SELECT id FROM " + t +
-		" WHERE " + column + " <= ? ORDER BY " + column + " LIMIT " + limit + ")")
+	return d.rebind("DELETE FROM " + t + " WHERE " + key + " IN (SELECT " + key + " FROM " + t +
+		" WHERE " + column + " " + cmp + " ? ORDER BY " + column + " LIMIT " + limit + ")")
+}
+
+// deleteInBatches runs each of the prune queries (see pruneQuery) with
+// the bound arg until a statement deletes fewer rows than a batch, pausing
+// between statements, and returns how many rows they deleted, also with an
+// error.
+func (s *Store) deleteInBatches(ctx context.Context, op string, arg any, queries ...string) (int, error) {
+	total := 0
+	for _, q := range queries {
+		for {
+			res, err := s.db.ExecContext(ctx, q, arg)
+			if err != nil {
+				return total, s.fail(ctx, op, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return total, s.fail(ctx, op, err)
+			}
+			total += int(n)
+			if int(n) < s.pruneBatch {
+				break
+			}
+			if err := pause(ctx, s.prunePause); err != nil {
+				return total, s.fail(ctx, op, err)
+			}
+		}
+	}
+	return total, nil
 }
 
 // DeleteSessions implements [auth.SessionStore] in bounded batches: first
@@ -36,29 +65,7 @@ func pruneQuery(d Dialect, t, column string, batch int) string {
 // At scale it takes a while (10 million expired sessions are 10000
 // batches), so give it a context without a short deadline.
 func (s *Store) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
-	const op = "delete sessions"
-	t := s.dialect.timeArg(before)
-	total := 0
-	for _, q := range []string{s.sq.pruneExpired, s.sq.pruneRevoked} {
-		for {
-			res, err := s.db.ExecContext(ctx, q, t)
-			if err != nil {
-				return total, s.fail(ctx, op, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return total, s.fail(ctx, op, err)
-			}
-			total += int(n)
-			if int(n) < s.sq.pruneBatchSize {
-				break
-			}
-			if err := pause(ctx, s.prunePause); err != nil {
-				return total, s.fail(ctx, op, err)
-			}
-		}
-	}
-	return total, nil
+	return s.deleteInBatches(ctx, "delete sessions", s.dialect.timeArg(before), s.sq.pruneExpired, s.sq.pruneRevoked)
 }
 
 // pause waits d, or until ctx ends.

@@ -241,3 +241,55 @@ func TestPruneWhileRefreshing(t *testing.T) {
 			len(waits), waits[len(waits)/2], waits[len(waits)*99/100], worst)
 	})
 }
+
+// TestPruneSiblingsInBatches: the one-time tokens, audit entries and
+// nonces are pruned in batches of WithPruneBatch's size too: every dead row
+// goes, however many batches it takes, and every live one stays.
+func TestPruneSiblingsInBatches(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, tdb *testDB) {
+		ctx := context.Background()
+		s := newStore(t, tdb.db, sqlstore.WithPruneBatch(2, 0))
+		const dead, live = 7, 3
+		for i := range dead + live {
+			u := testUser(fmt.Sprintf("sibling-%d", i))
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			at := when.Add(time.Hour) // live
+			if i < dead {
+				at = when.Add(-time.Duration(i+1) * time.Minute)
+			}
+			if err := s.SaveOneTimeToken(ctx, &auth.OneTimeToken{Hash: fmt.Sprintf("%064x", i), UserID: u.ID,
+				Purpose: "reset_password", Email: "a@example.com", Binding: "b", CreatedAt: at.Add(-time.Minute), ExpiresAt: at}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AppendAudit(ctx, &auth.AuditEntry{ID: uuid.NewString(), Time: at, Action: "password_changed", TargetID: u.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.UseNonce(ctx, uuid.NewString(), at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, prune := range map[string]func(context.Context, time.Time) (int, error){
+			"one-time tokens": s.DeleteExpiredOneTimeTokens,
+			"audit entries":   s.DeleteAudit,
+			"nonces":          s.DeleteNonces,
+		} {
+			if n, err := prune(ctx, when); err != nil || n != dead {
+				t.Errorf("%s: pruned %d (%v), want %d in batches of 2", name, n, err, dead)
+			}
+			if n, err := prune(ctx, when); err != nil || n != 0 {
+				t.Errorf("%s: pruned %d (%v) again, want 0", name, n, err)
+			}
+		}
+		entries, err := s.AuditEntries(ctx, auth.AuditQuery{Limit: 100})
+		if err != nil || len(entries) != live {
+			t.Errorf("%d audit entries left (%v), want %d", len(entries), err, live)
+		}
+		for i := dead; i < dead+live; i++ {
+			if _, err := s.OneTimeToken(ctx, fmt.Sprintf("%064x", i)); err != nil {
+				t.Errorf("live one-time token %d: %v", i, err)
+			}
+		}
+	})
+}

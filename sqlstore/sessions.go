@@ -18,16 +18,14 @@ const sessionColumns = "id, user_id, token_version, current_jti, previous_jti," 
 // sessionQueries are the session statements for one table and dialect.
 type sessionQueries struct {
 	insert, byID, rotate, rotated, useGrace, exists, revoke, revokeUser, list, pruneExpired, pruneRevoked, deleteUser string
-	pruneBatchSize                                                                                                    int
 }
 
 func newSessionQueries(d Dialect, t string, pruneBatch int) sessionQueries {
 	return sessionQueries{
-		pruneExpired:   pruneQuery(d, t, "expires_at", pruneBatch),
-		pruneRevoked:   pruneQuery(d, t, "revoked_at", pruneBatch),
-		pruneBatchSize: pruneBatch,
-		insert:         d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		byID:           d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
+		pruneExpired: pruneQuery(d, t, "id", "expires_at", "<=", pruneBatch),
+		pruneRevoked: pruneQuery(d, t, "id", "revoked_at", "<=", pruneBatch),
+		insert:       d.rebind("INSERT INTO " + t + " (" + sessionColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		byID:         d.rebind("SELECT " + sessionColumns + " FROM " + t + " WHERE id = ?"),
 		rotate: d.rebind("UPDATE " + t + " SET previous_jti = ?, current_jti = ?, rotated_at = ?, last_used_at = ?," +
 			" rotated_user_agent = ?, rotated_ip = ?, grace_uses = 0" +
 			" WHERE id = ? AND current_jti = ? AND revoked_at IS NULL"),

@@ -30,6 +30,7 @@ type Store struct {
 	aq                                                         adminQueries      // admin.go
 	eq                                                         emailQueries      // issue 13: email.go
 	prunePause                                                 time.Duration
+	pruneBatch                                                 int
 }
 
 var (
@@ -93,10 +94,10 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	s.qDelete = d.rebind("DELETE FROM " + t + " WHERE id = ?")
 	s.qExists = d.rebind("SELECT 1 FROM " + t + " WHERE id = ?")
 	s.sq = newSessionQueries(d, s.sessions, c.pruneBatch)
-	s.prunePause = c.prunePause
-	s.cq = newCredentialQueries(d, c.names.Users)
-	s.aq = newAdminQueries(d, s.users, d.quote(derivedName(c.names.Users, "_api_keys")), d.quote(derivedName(c.names.Users, "_audit")))
-	s.eq = newEmailQueries(d, t, d.quote(derivedName(c.names.Users, oneTimeSuffix)))
+	s.pruneBatch, s.prunePause = c.pruneBatch, c.prunePause
+	s.cq = newCredentialQueries(d, c.names.Users, c.pruneBatch)
+	s.aq = newAdminQueries(d, s.users, d.quote(derivedName(c.names.Users, "_api_keys")), d.quote(derivedName(c.names.Users, "_audit")), c.pruneBatch)
+	s.eq = newEmailQueries(d, t, d.quote(derivedName(c.names.Users, oneTimeSuffix)), c.pruneBatch)
 	return s, nil
 }
 

@@ -46,6 +46,7 @@ type options struct {
 	quiet    bool // no progress bar
 	seedOnly bool
 	prune    bool
+	pruneFor time.Duration // 0: until the prune ends
 	// namePrefix starts the names of the databases, schemas and SQLite
 	// files; tests set their own.
 	namePrefix string
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.plotOnly, "plot", "", "only draw the chart (-svg) from this JSON file of an earlier run")
 	fl.BoolVar(&o.quiet, "q", false, "no progress bar")
 	fl.BoolVar(&o.seedOnly, "seed", false, "only seed the stores to the sizes, and measure nothing")
+	fl.DurationVar(&o.pruneFor, "prune-for", 0, "with -prune, stop the prune after this long (0: let it finish); it reports how many sessions it removed by then")
 	fl.BoolVar(&o.prune, "prune", false, "at the end, prune the largest size's sessions while the workload runs; the seeded expired sessions are then gone, so drop that database before seeding it again")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: scale [-stores sqlite,postgres,mysql,mem] [-sizes 1000,100000] [-d 15s] [-rounds 2] [-json FILE] [-svg FILE]")
@@ -125,6 +127,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-c must be from 1 to %d, got %d", maxWorkers, o.workers)
 	case o.duration <= 0 || o.duration > maxDuration:
 		return nil, fmt.Errorf("-d must be positive and at most %s, got %s", maxDuration, o.duration)
+	case o.pruneFor < 0 || o.pruneFor > maxDuration*100:
+		return nil, fmt.Errorf("-prune-for must be from 0 to %s, got %s", maxDuration*100, o.pruneFor)
 	case o.rounds < 1 || o.rounds > maxRounds:
 		return nil, fmt.Errorf("-rounds must be from 1 to %d, got %d", maxRounds, o.rounds)
 	case o.hash != "owasp" && o.hash != "default":

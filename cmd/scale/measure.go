@@ -74,7 +74,7 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) (*result
 		if o.prune {
 			b := benches[len(benches)-1]
 			fmt.Fprintf(stderr, "%s at %d users: pruning while the workload runs\n", kind, b.st.users)
-			p := b.prune(ctx, o.workers, stderr)
+			p := b.prune(ctx, o.workers, o.pruneFor, stderr)
 			res.Prunes = append(res.Prunes, p)
 			res.add(b, "prune:")
 		}

@@ -134,6 +134,9 @@ func printReport(w io.Writer, r *results) {
 	for _, p := range r.Prunes {
 		fmt.Fprintf(w, "prune on %s at %d users: removed %d sessions in %.1f s (%.0f/s) while the workload ran (figures of kind prune:)",
 			p.Store, p.Users, p.Removed, p.Seconds, float64(p.Removed)/p.Seconds)
+		if p.Stopped {
+			fmt.Fprint(w, "; stopped there by -prune-for")
+		}
 		if p.Error != "" {
 			fmt.Fprintf(w, "; error: %s", p.Error)
 		}

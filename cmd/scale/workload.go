@@ -467,13 +467,14 @@ type pruneResult struct {
 	Users   int     `json:"users"`
 	Removed int     `json:"removed"`
 	Seconds float64 `json:"seconds"`
+	Stopped bool    `json:"stopped,omitempty"` // by -prune-for, before the end
 	Error   string  `json:"error,omitempty"`
 }
 
-// prune runs PruneSessions while both phases of the workload run, and
-// returns what it did; the workload's figures meanwhile replace the
-// bench's.
-func (b *bench) prune(ctx context.Context, workers int, log io.Writer) pruneResult {
+// prune runs PruneSessions while both phases of the workload run, for at
+// most limit when limit is not 0, and returns what it did; the workload's
+// figures meanwhile replace the bench's.
+func (b *bench) prune(ctx context.Context, workers int, limit time.Duration, log io.Writer) pruneResult {
 	b.ends.reset()
 	b.inStore.reset()
 	b.calls.reset()
@@ -484,9 +485,18 @@ func (b *bench) prune(ctx context.Context, workers int, log io.Writer) pruneResu
 	go func() { defer wg.Done(); b.runWhile(wctx, mixed, workers, log) }()
 	go func() { defer wg.Done(); b.runWhile(wctx, hashing, runtime.GOMAXPROCS(0), log) }()
 	start := time.Now()
-	n, err := b.a.PruneSessions(ctx)
+	pctx := ctx
+	if limit > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	n, err := b.a.PruneSessions(pctx)
 	r := pruneResult{Store: b.st.kind, Users: b.st.users, Removed: n, Seconds: time.Since(start).Seconds()}
-	if err != nil {
+	switch {
+	case err != nil && limit > 0 && ctx.Err() == nil && pctx.Err() != nil:
+		r.Stopped = true // by -prune-for, as asked
+	case err != nil:
 		r.Error = err.Error()
 	}
 	stop()
