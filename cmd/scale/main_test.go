@@ -47,6 +47,10 @@ func TestSmoke(t *testing.T) {
 		if p.Error != "" || p.Users != 2000 || p.Removed < 10000 {
 			t.Errorf("prune %+v: want 10000 sessions or more removed at 2000 users, without an error", p)
 		}
+		// Each seeded user's five live sessions, on SQLite.
+		if want := map[string]int{"mem": 0, "sqlite": 10000}[p.Store]; p.LiveBefore != want || p.LiveAfter != want {
+			t.Errorf("prune on %s: %d live seeded sessions before, %d after, want %d", p.Store, p.LiveBefore, p.LiveAfter, want)
+		}
 	}
 	seen := map[string]int{}
 	for _, f := range res.Figures {

@@ -134,6 +134,7 @@ func printReport(w io.Writer, r *results) {
 	for _, p := range r.Prunes {
 		fmt.Fprintf(w, "prune on %s at %d users: removed %d sessions in %.1f s (%.0f/s) while the workload ran (figures of kind prune:)",
 			p.Store, p.Users, p.Removed, p.Seconds, float64(p.Removed)/p.Seconds)
+		fmt.Fprintf(w, "; live seeded sessions %d before, %d after", p.LiveBefore, p.LiveAfter)
 		if p.Stopped {
 			fmt.Fprint(w, "; stopped there by -prune-for")
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -38,6 +39,23 @@ type backend interface {
 	auth.UserLister
 	auth.APIKeyStore
 	auth.AuditStore
+}
+
+// liveSeeded counts the seeded sessions live at t; 0 for the memory
+// store.
+func (s *store) liveSeeded(ctx context.Context, t time.Time) (int, error) {
+	if s.db == nil {
+		return 0, nil
+	}
+	q := "SELECT COUNT(*) FROM gatehouse_sessions WHERE expires_at > ? AND revoked_at IS NULL AND user_agent = ?"
+	if s.dialect == sqlstore.Postgres {
+		q = "SELECT COUNT(*) FROM gatehouse_sessions WHERE expires_at > $1 AND revoked_at IS NULL AND user_agent = $2"
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, q, timeArg(s.dialect, t), seedUA).Scan(&n); err != nil {
+		return 0, fmt.Errorf("%s at %d users: count live sessions: %w", s.kind, s.users, err)
+	}
+	return n, nil
 }
 
 // dbName names the database (a schema on PostgreSQL) of one size.

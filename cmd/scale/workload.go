@@ -468,7 +468,12 @@ type pruneResult struct {
 	Removed int     `json:"removed"`
 	Seconds float64 `json:"seconds"`
 	Stopped bool    `json:"stopped,omitempty"` // by -prune-for, before the end
-	Error   string  `json:"error,omitempty"`
+	// LiveBefore and LiveAfter count the seeded sessions live when the
+	// prune began, before and after it (which the workload never
+	// touches): a prune that removed a live one would show it.
+	LiveBefore int    `json:"live_before"`
+	LiveAfter  int    `json:"live_after"`
+	Error      string `json:"error,omitempty"`
 }
 
 // prune runs PruneSessions while both phases of the workload run, for at
@@ -479,6 +484,11 @@ func (b *bench) prune(ctx context.Context, workers int, limit time.Duration, log
 	b.inStore.reset()
 	b.calls.reset()
 	b.elapsed = map[string]time.Duration{}
+	t0 := time.Now()
+	liveBefore, err := b.st.liveSeeded(ctx, t0)
+	if err != nil {
+		return pruneResult{Store: b.st.kind, Users: b.st.users, Error: err.Error()}
+	}
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -492,7 +502,7 @@ func (b *bench) prune(ctx context.Context, workers int, limit time.Duration, log
 		defer cancel()
 	}
 	n, err := b.a.PruneSessions(pctx)
-	r := pruneResult{Store: b.st.kind, Users: b.st.users, Removed: n, Seconds: time.Since(start).Seconds()}
+	r := pruneResult{Store: b.st.kind, Users: b.st.users, Removed: n, Seconds: time.Since(start).Seconds(), LiveBefore: liveBefore}
 	switch {
 	case err != nil && limit > 0 && ctx.Err() == nil && pctx.Err() != nil:
 		r.Stopped = true // by -prune-for, as asked
@@ -501,5 +511,8 @@ func (b *bench) prune(ctx context.Context, workers int, limit time.Duration, log
 	}
 	stop()
 	wg.Wait()
+	if r.LiveAfter, err = b.st.liveSeeded(ctx, t0); err != nil && r.Error == "" {
+		r.Error = err.Error()
+	}
 	return r
 }
