@@ -79,13 +79,7 @@ var seeders = []seeder{
 		columns: userColumns,
 		count:   "SELECT COUNT(*) FROM gatehouse_users WHERE username LIKE '" + usernamePrefix + "%'",
 		total:   func(e *seedEnv) int { return e.users },
-		rows: func(e *seedEnv, from, to int) [][]any {
-			out := make([][]any, 0, to-from)
-			for i := from; i < to; i++ {
-				out = append(out, userRow(e.st.dialect, e.user(i)))
-			}
-			return out
-		},
+		rows:    rowsOf((*seedEnv).user, userRow),
 		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, i int) error {
 			u := e.user(i)
 			if err := m.CreateUser(ctx, u); err != nil {
@@ -101,13 +95,7 @@ var seeders = []seeder{
 		columns: sessionColumns,
 		count:   "SELECT COUNT(*) FROM gatehouse_sessions WHERE user_agent = '" + seedUA + "'",
 		total:   func(e *seedEnv) int { return e.users * e.o.sessions },
-		rows: func(e *seedEnv, from, to int) [][]any {
-			out := make([][]any, 0, to-from)
-			for k := from; k < to; k++ {
-				out = append(out, sessionRow(e.st.dialect, e.session(k)))
-			}
-			return out
-		},
+		rows:    rowsOf((*seedEnv).session, sessionRow),
 		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
 			return m.CreateSession(ctx, e.session(k))
 		},
@@ -118,13 +106,7 @@ var seeders = []seeder{
 		columns: apiKeyColumns,
 		count:   "SELECT COUNT(*) FROM gatehouse_users_api_keys WHERE name = '" + seedKeyName + "'",
 		total:   func(e *seedEnv) int { return e.users / keyEvery },
-		rows: func(e *seedEnv, from, to int) [][]any {
-			out := make([][]any, 0, to-from)
-			for k := from; k < to; k++ {
-				out = append(out, apiKeyRow(e.st.dialect, e.apiKey(k)))
-			}
-			return out
-		},
+		rows:    rowsOf((*seedEnv).apiKey, apiKeyRow),
 		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
 			return m.CreateAPIKey(ctx, e.apiKey(k))
 		},
@@ -135,13 +117,7 @@ var seeders = []seeder{
 		columns: auditColumns,
 		count:   "SELECT COUNT(*) FROM gatehouse_users_audit WHERE ip = '" + seedIP + "'",
 		total:   func(e *seedEnv) int { return e.users },
-		rows: func(e *seedEnv, from, to int) [][]any {
-			out := make([][]any, 0, to-from)
-			for k := from; k < to; k++ {
-				out = append(out, auditRow(e.st.dialect, e.audit(k)))
-			}
-			return out
-		},
+		rows:    rowsOf((*seedEnv).audit, auditRow),
 		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
 			return m.AppendAudit(ctx, e.audit(k))
 		},
@@ -152,13 +128,7 @@ var seeders = []seeder{
 		columns: oneTimeColumns,
 		count:   "SELECT COUNT(*) FROM gatehouse_users_one_time_tokens WHERE email LIKE '" + usernamePrefix + "%'",
 		total:   func(e *seedEnv) int { return e.users / tokenEvery },
-		rows: func(e *seedEnv, from, to int) [][]any {
-			out := make([][]any, 0, to-from)
-			for k := from; k < to; k++ {
-				out = append(out, oneTimeRow(e.st.dialect, e.oneTime(k)))
-			}
-			return out
-		},
+		rows:    rowsOf((*seedEnv).oneTime, oneTimeRow),
 		create: func(ctx context.Context, m *memstore.Store, e *seedEnv, k int) error {
 			return m.SaveOneTimeToken(ctx, e.oneTime(k))
 		},
@@ -201,6 +171,18 @@ func auditRow(d sqlstore.Dialect, a *auth.AuditEntry) []any {
 // oneTimeRow is the row sqlstore's SaveOneTimeToken writes for t.
 func oneTimeRow(d sqlstore.Dialect, t *auth.OneTimeToken) []any {
 	return []any{t.Hash, t.UserID, t.Purpose, t.Email, t.Binding, timeArg(d, t.CreatedAt), timeArg(d, t.ExpiresAt)}
+}
+
+// rowsOf returns a seeder's rows function: rows [from, to) made by gen
+// and written as row writes them.
+func rowsOf[T any](gen func(*seedEnv, int) T, row func(sqlstore.Dialect, T) []any) func(e *seedEnv, from, to int) [][]any {
+	return func(e *seedEnv, from, to int) [][]any {
+		out := make([][]any, 0, to-from)
+		for k := from; k < to; k++ {
+			out = append(out, row(e.st.dialect, gen(e, k)))
+		}
+		return out
+	}
 }
 
 // userRow is the row sqlstore's CreateUser writes for u.
