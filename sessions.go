@@ -11,6 +11,13 @@ import (
 	"github.com/google/uuid"
 )
 
+// newSessionID returns a new session's ID: a UUIDv7, whose first bits are
+// the time, so that a store's primary-key index takes new sessions at its
+// end, in pages it holds in memory, instead of at a random page of an
+// index of ten million. It says when the session began, which the session
+// list shows anyway; it is no secret (refresh tokens are signed).
+func newSessionID() string { return uuid.Must(uuid.NewV7()).String() }
+
 // newSession returns the grant for the first refresh token of a login and,
 // when the store keeps sessions, the session to store once the tokens are
 // signed (nil otherwise).
@@ -24,7 +31,7 @@ func (a *Authenticator) newSession(ctx context.Context, u *User) (refreshGrant, 
 	}
 	ci := clientOf(ctx)
 	s := &Session{
-		ID:           uuid.NewString(),
+		ID:           newSessionID(),
 		UserID:       u.ID,
 		TokenVersion: u.TokenVersion,
 		CurrentJTI:   uuid.NewString(),

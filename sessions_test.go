@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -623,4 +624,35 @@ func TestGraceWindowIsForTheSameClient(t *testing.T) {
 			t.Fatalf("third replay = %v, want reuse", err)
 		}
 	})
+}
+
+// Session IDs are UUIDv7, so that stores index new sessions in time order:
+// a later session's ID sorts after an earlier one's.
+func TestSessionIDsAreTimeOrdered(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "tess", "password-1")
+	var ids []string
+	for range 3 {
+		f.login(t, "tess", "password-1") // the fake clock stands still: the IDs' order is the library's
+		list, err := f.a.Sessions(context.Background(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list {
+			if !slices.Contains(ids, s.ID) {
+				ids = append(ids, s.ID)
+			}
+		}
+	}
+	if len(ids) != 3 {
+		t.Fatalf("%d sessions, want 3", len(ids))
+	}
+	for i, id := range ids {
+		if id[14] != '7' {
+			t.Errorf("session ID %s is not a UUIDv7", id)
+		}
+		if i > 0 && id <= ids[i-1] {
+			t.Errorf("session %d's ID %s sorts before the earlier %s", i, id, ids[i-1])
+		}
+	}
 }
