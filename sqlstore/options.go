@@ -143,8 +143,10 @@ const (
 // ([DefaultSQLitePruneBatch], [DefaultSQLitePrunePause]) and 1000 rows
 // and 20 ms on PostgreSQL and MySQL ([DefaultPruneBatch],
 // [DefaultPrunePause]); with them no concurrent refresh waited 100 ms for
-// a lock in our tests, and 10 million expired sessions take about 25
-// minutes on SQLite and 10 on the servers (see BENCHMARKS.md). size must be
+// a lock in our tests. Among 10 million sessions, with the workload of
+// BENCHMARKS.md running, they removed about 18 600 expired sessions a
+// second on PostgreSQL, 4 600 on SQLite and 1 900 on MariaDB with a 128
+// MiB buffer pool: 5 million take 5, 18 and 44 minutes. size must be
 // between 1 and 100000, and pause between 0 and one minute.
 func WithPruneBatch(size int, pause time.Duration) Option {
 	return func(c *config) {

@@ -83,13 +83,25 @@ func writeChart(r *results, path string) error {
 		}
 		row[i] = p
 	}
+	// Two panels a row.
+	cols := min(len(row), 2)
+	var grid [][]*plot.Plot
+	for i := 0; i < len(row); i += cols {
+		line := make([]*plot.Plot, cols) // a nil plot leaves its tile empty
+		copy(line, row[i:min(i+cols, len(row))])
+		grid = append(grid, line)
+	}
 	const w, h = 5 * vg.Inch, 4 * vg.Inch
-	c := vgsvg.New(w*vg.Length(len(stores)), h)
-	tiles := draw.Tiles{Rows: 1, Cols: len(stores), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2,
+	c := vgsvg.New(w*vg.Length(cols), h*vg.Length(len(grid)))
+	tiles := draw.Tiles{Rows: len(grid), Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align([][]*plot.Plot{row}, tiles, draw.New(c))
-	for i, p := range row {
-		p.Draw(canvases[0][i])
+	canvases := plot.Align(grid, tiles, draw.New(c))
+	for r, line := range grid {
+		for i, p := range line {
+			if p != nil {
+				p.Draw(canvases[r][i])
+			}
+		}
 	}
 	f, err := os.Create(path)
 	if err != nil {

@@ -43,7 +43,8 @@ type options struct {
 	json     string
 	svg      string
 	plotOnly string
-	quiet    bool // no progress bar
+	quiet    bool   // no progress bar
+	label    string // added to the store names in the figures
 	seedOnly bool
 	prune    bool
 	pruneFor time.Duration // 0: until the prune ends
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.svg, "svg", "", "write the chart of p99 against data size to this SVG file")
 	fl.StringVar(&o.plotOnly, "plot", "", "only draw the chart (-svg) from this JSON file of an earlier run")
 	fl.BoolVar(&o.quiet, "q", false, "no progress bar")
+	fl.StringVar(&o.label, "label", "", `added to each store's name in the figures and the chart, such as "4 GiB pool" for a run with other database settings`)
 	fl.BoolVar(&o.seedOnly, "seed", false, "only seed the stores to the sizes, and measure nothing")
 	fl.DurationVar(&o.pruneFor, "prune-for", 0, "with -prune, stop the prune after this long (0: let it finish); it reports how many sessions it removed by then")
 	fl.BoolVar(&o.prune, "prune", false, "at the end, prune the largest size's sessions while the workload runs; the seeded expired sessions are then gone, so drop that database before seeding it again")

@@ -80,5 +80,13 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) (*result
 		}
 		closeAll()
 	}
+	if o.label != "" {
+		for i := range res.Figures {
+			res.Figures[i].Store += ", " + o.label
+		}
+		for i := range res.Prunes {
+			res.Prunes[i].Store += ", " + o.label
+		}
+	}
 	return res, nil
 }
