@@ -20,8 +20,8 @@ type userKey struct{}
 // it (UserFromContext, the account endpoints): a protected request whose
 // handler never looks at the user allocates no copy of it. Read the shared
 // one (shared) for what is only read; take the request's copy (user) for
-// what may be handed out or changed. A copy of an authenticated value is
-// made with clone: it holds an atomic.
+// what may be handed out or changed. Another context with the same user
+// is made with into, not by copying the struct: it holds an atomic.
 type authenticated struct {
 	shared    *User
 	own       atomic.Pointer[User] // the request's copy, once made
