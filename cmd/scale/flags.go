@@ -77,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.label, "label", "", `added to each store's name in the figures and the chart, such as "4 GiB pool" for a run with other database settings`)
 	fl.BoolVar(&o.seedOnly, "seed", false, "only seed the stores to the sizes, and measure nothing")
 	fl.DurationVar(&o.pruneFor, "prune-for", 0, "with -prune, stop the prune after this long (0: let it finish); it reports how many sessions it removed by then")
-	fl.BoolVar(&o.prune, "prune", false, "at the end, prune the largest size's sessions while the workload runs; the seeded expired sessions are then gone, so drop that database before seeding it again")
+	fl.BoolVar(&o.prune, "prune", false, "at the end, prune the largest size's sessions while the workload runs; the seeded expired sessions are then gone, and seeding refuses to fill the gap with live ones: drop that database before seeding it again")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: scale [-stores sqlite,postgres,mysql,mem] [-sizes 1000,100000] [-d 15s] [-rounds 2] [-json FILE] [-svg FILE]")
 		fmt.Fprintln(stderr, "       scale -plot FILE.json -svg FILE.svg")

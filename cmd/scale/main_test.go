@@ -135,8 +135,16 @@ func TestSeedResumes(t *testing.T) {
 	if err := seed(ctx, o, st, hash, &log); err != nil || !strings.Contains(log.String(), "seeded already") {
 		t.Errorf("seeding a seeded store: %v %s", err, log.String())
 	}
+	// Pruned: the expired sessions are gone, and seeding must not add
+	// live ones in their place.
+	if _, err := st.db.ExecContext(ctx, "DELETE FROM gatehouse_sessions WHERE expires_at <= '"+time.Now().UTC().Format(sqliteTimeLayout)+"'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed(ctx, o, st, hash, &log); err == nil || !strings.Contains(err.Error(), "were pruned") {
+		t.Errorf("seeding a pruned store: %v, want an error that says it was pruned", err)
+	}
 	for q, want := range map[string]int{
-		"SELECT COUNT(*) FROM gatehouse_sessions":              25000,
+		"SELECT COUNT(*) FROM gatehouse_sessions":              12500,
 		"SELECT COUNT(*) FROM gatehouse_users_api_keys":        2500 / keyEvery,
 		"SELECT COUNT(*) FROM gatehouse_users_audit":           2500,
 		"SELECT COUNT(*) FROM gatehouse_users_one_time_tokens": 2500 / tokenEvery,

@@ -322,6 +322,11 @@ func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) e
 		if have >= total {
 			continue
 		}
+		if sd.name == "sessions" && have > 0 && s.db != nil {
+			if err := e.checkNotPruned(ctx, have); err != nil {
+				return err
+			}
+		}
 		var bar *progressbar.ProgressBar
 		if !o.quiet {
 			bar = progressbar.NewOptions(total,
@@ -371,6 +376,29 @@ func seed(ctx context.Context, o *options, s *store, hash string, w io.Writer) e
 	el := time.Since(start)
 	fmt.Fprintf(w, "%s at %d users: seeded %d rows in %s: %.0f rows/s\n",
 		s.kind, s.users, added, el.Round(time.Millisecond), float64(added)/el.Seconds())
+	return nil
+}
+
+// checkNotPruned returns an error when fewer of the have seeded sessions
+// expired than seeding made expired: a prune removed them. Seeding resumes
+// by adding the sessions after the last one written, so it would add live
+// sessions in their place, and the data would no longer have the share of
+// expired sessions it claims.
+func (e *seedEnv) checkNotPruned(ctx context.Context, have int) error {
+	expired := int(float64(e.o.sessions)*e.o.expired + 0.5)
+	want := min(have, expired*e.users) // sessions are written expired ones first, user by user
+	q := "SELECT COUNT(*) FROM gatehouse_sessions WHERE user_agent = ? AND expires_at <= ?"
+	if e.st.dialect == sqlstore.Postgres {
+		q = "SELECT COUNT(*) FROM gatehouse_sessions WHERE user_agent = $1 AND expires_at <= $2"
+	}
+	var n int
+	if err := e.st.db.QueryRowContext(ctx, q, seedUA, timeArg(e.st.dialect, e.now)).Scan(&n); err != nil {
+		return fmt.Errorf("%s: count expired seeded sessions: %w", e.st.kind, err)
+	}
+	if n < want {
+		return fmt.Errorf("%s at %d users: %d of the seeded sessions expired, want %d: they were pruned, and seeding would put live sessions in their place; drop the database (%s) and seed it again",
+			e.st.kind, e.users, n, want, e.o.dbName(e.users))
+	}
 	return nil
 }
 
