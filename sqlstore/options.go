@@ -145,8 +145,8 @@ const (
 // [DefaultPrunePause]); with them no concurrent refresh waited 100 ms for
 // a lock in our tests. Among 10 million sessions, with the workload of
 // BENCHMARKS.md running, they removed about 18 600 expired sessions a
-// second on PostgreSQL, 4 600 on SQLite and 1 900 on MariaDB with a 128
-// MiB buffer pool: 5 million take 5, 18 and 44 minutes. size must be
+// second on PostgreSQL, 5 000 on SQLite and 2 100 on MariaDB with a 128
+// MiB buffer pool: 5 million take 4.5, 17 and 40 minutes. size must be
 // between 1 and 100000, and pause between 0 and one minute.
 func WithPruneBatch(size int, pause time.Duration) Option {
 	return func(c *config) {
