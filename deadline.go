@@ -102,8 +102,9 @@ func (s timedSessions) UserSessions(ctx context.Context, userID string, now time
 }
 
 // DeleteSessions is not under the store timeout: pruning a large table
-// may take longer, and runs from the application's own ticker, whose
-// context bounds it.
+// may take longer (stores prune in batches, with pauses), and runs from
+// the application's own ticker, whose context bounds it. Its siblings
+// (nonces, the audit trail, one-time tokens) are not either.
 func (s timedSessions) DeleteSessions(ctx context.Context, before time.Time) (int, error) {
 	return s.SessionStore.DeleteSessions(ctx, before)
 }
@@ -183,8 +184,9 @@ func (s timedCredentials) UseNonce(ctx context.Context, id string, expires time.
 	return withinErr(ctx, s.d, func(ctx context.Context) error { return s.CredentialStore.UseNonce(ctx, id, expires) })
 }
 
+// DeleteNonces is not under the store timeout, as DeleteSessions.
 func (s timedCredentials) DeleteNonces(ctx context.Context, before time.Time) (int, error) {
-	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.CredentialStore.DeleteNonces(ctx, before) })
+	return s.CredentialStore.DeleteNonces(ctx, before)
 }
 
 // timedLister, timedKeys and timedAudit are the optional abilities of
@@ -244,8 +246,9 @@ func (s timedAudit) AuditEntries(ctx context.Context, q AuditQuery) ([]*AuditEnt
 	return within(ctx, s.d, func(ctx context.Context) ([]*AuditEntry, error) { return s.AuditStore.AuditEntries(ctx, q) })
 }
 
+// DeleteAudit is not under the store timeout, as DeleteSessions.
 func (s timedAudit) DeleteAudit(ctx context.Context, before time.Time) (int, error) {
-	return within(ctx, s.d, func(ctx context.Context) (int, error) { return s.AuditStore.DeleteAudit(ctx, before) })
+	return s.AuditStore.DeleteAudit(ctx, before)
 }
 
 // Email flows (issue 13).
@@ -290,8 +293,8 @@ func (s timedOneTime) DeleteOneTimeTokens(ctx context.Context, userID, purpose s
 	})
 }
 
+// DeleteExpiredOneTimeTokens is not under the store timeout, as
+// DeleteSessions.
 func (s timedOneTime) DeleteExpiredOneTimeTokens(ctx context.Context, before time.Time) (int, error) {
-	return within(ctx, s.d, func(ctx context.Context) (int, error) {
-		return s.OneTimeTokenStore.DeleteExpiredOneTimeTokens(ctx, before)
-	})
+	return s.OneTimeTokenStore.DeleteExpiredOneTimeTokens(ctx, before)
 }

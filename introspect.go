@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/auth/internal/jose"
@@ -170,7 +171,7 @@ func (a *Authenticator) claimsInfo(c *jose.Claims, u *User, typ string) introspe
 		in.Iat = c.IssuedAt.Unix()
 	}
 	if typ == tokenTypeAccess {
-		in.Roles = u.Roles
+		in.Roles = slices.Clone(u.Roles) // u may be the user cache's
 	}
 	if jkt := c.JKT(); jkt != "" {
 		in.Cnf = &confirmation{JKT: jkt}

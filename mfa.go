@@ -346,7 +346,7 @@ func (a *Authenticator) PruneNonces(ctx context.Context) (int, error) {
 	}
 	n, err := cs.DeleteNonces(ctx, a.now())
 	if err != nil {
-		return 0, a.storeErr("delete nonces", err)
+		return n, a.storeErr("delete nonces", err)
 	}
 	return n, nil
 }

@@ -12,9 +12,10 @@ import (
 )
 
 // newSessionID returns a new session's ID: a UUIDv7, whose first bits are
-// the time, so that a store's primary-key index takes new sessions at its
-// end, in pages it holds in memory, instead of at a random page of an
-// index of ten million. It says when the session began, which the session
+// the time, so that a store's primary-key index takes new sessions in one
+// narrow, recent range (its end, once older random IDs are gone), in pages
+// it holds in memory, instead of at a random page of an index of ten
+// million. It says when the session began, which the session
 // list shows anyway; it is no secret (refresh tokens are signed).
 func newSessionID() string { return uuid.Must(uuid.NewV7()).String() }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/auth/internal/jose"
@@ -340,7 +341,9 @@ func (a *Authenticator) currentUser(ctx context.Context, id string, now time.Tim
 // version stays: a read that raced with this instance's own write must not
 // bring back the state from before it.
 func (a *Authenticator) remember(u *User, now time.Time) {
-	a.users.PutUnless(u.ID, &cachedUser{user: *u, fetched: now}, func(old *cachedUser) bool {
+	c := &cachedUser{user: *u, fetched: now}
+	c.user.Roles = slices.Clone(u.Roles) // the entry's own: u goes on to the caller
+	a.users.PutUnless(u.ID, c, func(old *cachedUser) bool {
 		return old.user.TokenVersion > u.TokenVersion
 	})
 }

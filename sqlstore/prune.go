@@ -16,7 +16,9 @@ import (
 func pruneQuery(d Dialect, t, key, column, cmp string, batch int) string {
 	limit := strconv.Itoa(batch)
 	if d == MySQL {
-		return "DELETE FROM " + t + " WHERE " + column + " " + cmp + " ? ORDER BY " + column + " LIMIT " + limit
+		// The key after the column makes the order total, as
+		// statement-based replication wants of a DELETE with LIMIT.
+		return "DELETE FROM " + t + " WHERE " + column + " " + cmp + " ? ORDER BY " + column + ", " + key + " LIMIT " + limit
 	}
 	return d.rebind("DELETE FROM " + t + " WHERE " + key + " IN (SELECT " + key + " FROM " + t +
 		" WHERE " + column + " " + cmp + " ? ORDER BY " + column + " LIMIT " + limit + ")")

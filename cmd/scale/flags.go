@@ -129,6 +129,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-c must be from 1 to %d, got %d", maxWorkers, o.workers)
 	case o.duration <= 0 || o.duration > maxDuration:
 		return nil, fmt.Errorf("-d must be positive and at most %s, got %s", maxDuration, o.duration)
+	case o.pruneFor != 0 && !o.prune:
+		return nil, errors.New("-prune-for needs -prune")
 	case o.pruneFor < 0 || o.pruneFor > maxDuration*100:
 		return nil, fmt.Errorf("-prune-for must be from 0 to %s, got %s", maxDuration*100, o.pruneFor)
 	case o.rounds < 1 || o.rounds > maxRounds:

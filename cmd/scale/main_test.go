@@ -334,3 +334,20 @@ func dropStore(t *testing.T, o *options, st *store) {
 		t.Error(err)
 	}
 }
+
+// TestFlagsRefuse: flags that cannot work together, or out of range, are
+// refused with a message that names them.
+func TestFlagsRefuse(t *testing.T) {
+	for _, args := range [][]string{
+		{"-prune-for", "1m"},
+		{"-prune", "-prune-for", "-1s"},
+		{"-sizes", "1000,100"},
+		{"-stores", "sqlite,sqlite"},
+		{"-hash", "md5"},
+	} {
+		var stderr bytes.Buffer
+		if _, err := parseFlags(args, &stderr); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[len(args)-2], "-")) {
+			t.Errorf("%v: %v, want an error that names %s", args, err, args[len(args)-2])
+		}
+	}
+}

@@ -242,7 +242,7 @@ func (e *seedEnv) session(k int) *auth.Session {
 		created = e.now.Add(-6*24*time.Hour + time.Duration(j-expired)*6*24*time.Hour/time.Duration(n-expired+1)).Add(jitter)
 	}
 	return &auth.Session{
-		ID: uuid.NewString(), UserID: e.ids[i], TokenVersion: 1, CurrentJTI: uuid.NewString(),
+		ID: uuid.Must(uuid.NewV7()).String(), UserID: e.ids[i], TokenVersion: 1, CurrentJTI: uuid.NewString(),
 		CreatedAt: created, ExpiresAt: created.Add(7 * 24 * time.Hour), RotatedAt: created, LastUsedAt: created,
 		UserAgent: seedUA, IP: seedIP,
 	}
