@@ -213,22 +213,10 @@ func (a *Authenticator) ChangeEmail(ctx context.Context, user *User, newEmail, p
 	if err := a.mail.take(ctx, MailChangeEmail, canonical); err != nil {
 		return err
 	}
-	at, err := a.throttle.admit(ctx, user.Username)
+	u, err := a.checkCurrentPassword(ctx, user, password)
 	if err != nil {
 		return err
 	}
-	u, err := a.store.UserByID(ctx, user.ID)
-	if err != nil {
-		return a.storeErr("look up user", err)
-	}
-	ok, _, err := a.verifyAttempt(ctx, at, password, u.PasswordHash)
-	switch {
-	case isTransient(err), errors.Is(err, ErrThrottled):
-		return err
-	case err != nil || !ok:
-		return ErrIncorrectPassword
-	}
-	at.succeeded(ctx)
 	a.mail.queue.enqueue(ctx, func(ctx context.Context) { a.mailEmailChange(ctx, u, newEmail, canonical) })
 	return nil
 }

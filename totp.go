@@ -54,7 +54,7 @@ func (a *Authenticator) EnrollTOTP(ctx context.Context, user *User, password str
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
-	if err := a.checkCurrentPassword(ctx, user, password); err != nil {
+	if _, err := a.checkCurrentPassword(ctx, user, password); err != nil {
 		return TOTPEnrollment{}, err
 	}
 	switch t, err := cs.UserTOTP(ctx, user.ID); {
@@ -145,7 +145,7 @@ func (a *Authenticator) DisableTOTP(ctx context.Context, user *User, password, c
 	if err != nil {
 		return err
 	}
-	if err := a.checkCurrentPassword(ctx, user, password); err != nil {
+	if _, err := a.checkCurrentPassword(ctx, user, password); err != nil {
 		return err
 	}
 	if err := a.StepUp(ctx, code); err != nil {
@@ -225,23 +225,24 @@ func (a *Authenticator) useTOTP(ctx context.Context, cs CredentialStore, userID,
 }
 
 // checkCurrentPassword checks a user's password for a sensitive change,
-// under the login throttle as ChangePassword does.
-func (a *Authenticator) checkCurrentPassword(ctx context.Context, user *User, password string) error {
+// under the login throttle as ChangePassword does, and returns the user as
+// the store has it now.
+func (a *Authenticator) checkCurrentPassword(ctx context.Context, user *User, password string) (*User, error) {
 	at, err := a.throttle.admit(ctx, user.Username)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u, err := a.store.UserByID(ctx, user.ID)
 	if err != nil {
-		return a.storeErr("look up user", err)
+		return nil, a.storeErr("look up user", err)
 	}
 	ok, _, err := a.verifyAttempt(ctx, at, password, u.PasswordHash)
 	switch {
 	case isTransient(err), errors.Is(err, ErrThrottled):
-		return err
+		return nil, err
 	case err != nil || !ok:
-		return ErrIncorrectPassword
+		return nil, ErrIncorrectPassword
 	}
 	at.succeeded(ctx)
-	return nil
+	return u, nil
 }
