@@ -176,7 +176,7 @@ func (s *Store) CreatePasskey(ctx context.Context, p *auth.Passkey) error {
 		return err
 	}
 	if !storeid.WellFormed(p.ID, storeid.MaxIDLen) || p.ID == "" || len(p.CredentialID) == 0 || len(p.CredentialID) > 1023 {
-		return fmt.Errorf("memstore: create passkey: malformed ID or credential ID")
+		return fmt.Errorf("memstore: create passkey: %w", storeid.ErrMalformedID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

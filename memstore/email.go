@@ -51,8 +51,7 @@ func (s *Store) UserByEmail(ctx context.Context, canonical string) (*auth.User, 
 	if !ok || canonical == "" {
 		return nil, auth.ErrUserNotFound
 	}
-	c := *s.byID[id]
-	return &c, nil
+	return copyUser(s.byID[id]), nil
 }
 
 // SetUserEmail implements [auth.EmailStore].

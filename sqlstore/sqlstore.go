@@ -238,7 +238,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (err error) {
 		return s.fail(ctx, op, err)
 	}
 	if err := s.deleteCredentials(ctx, tx, id); err != nil {
-		return err
+		return s.fail(ctx, op, err)
 	}
 	if _, err := tx.ExecContext(ctx, s.aq.deleteUserKeys, id); err != nil {
 		return s.fail(ctx, op, err)

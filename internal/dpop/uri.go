@@ -124,7 +124,7 @@ func unreserved(c byte) bool {
 // ProofHeader returns the request's one DPoP header: "" when there is
 // none, ok false when there are several (RFC 9449 section 4.3, check 1).
 func ProofHeader(r *http.Request) (proof string, ok bool) {
-	v := r.Header.Values("DPoP")
+	v := r.Header["Dpop"] // the canonical key: Values would canonicalize "DPoP" on every request
 	switch len(v) {
 	case 0:
 		return "", true
