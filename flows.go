@@ -352,9 +352,10 @@ func (a *Authenticator) ResetPassword(ctx context.Context, token, password strin
 		if err != nil {
 			return err
 		}
-		if _, _, err := a.consume(ctx, hash, purpose); err != nil {
-			return err
-		}
+		// The token is spent by the write itself: the binding check and
+		// the new token version let exactly one of many concurrent resets
+		// through, and void the token after it. Spending it first would
+		// lose it when the write fails.
 		next, err := a.modifyUser(ctx, u.ID, "reset password", func(cur *User) (bool, error) {
 			if tokenBinding(cur) != t.Binding || cur.Disabled {
 				return false, errBadOneTime

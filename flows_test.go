@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -902,5 +903,34 @@ func TestChangeEmailToATakenAddressStillNotifies(t *testing.T) {
 		if len(msgs) != before+1 || msgs[len(msgs)-1].Kind != auth.MailEmailChangeNotice {
 			t.Errorf("change to %s: %d new mails to the old address, want one notice", target, len(msgs)-before)
 		}
+	}
+}
+
+// TestResetTokenOnceUnderRace: the same reset link sent by several clients
+// at once changes the password once; the others are told the link is bad.
+func TestResetTokenOnceUnderRace(t *testing.T) {
+	f := newMailFix(t)
+	f.register(t, "ria", "ria@example.com")
+	f.post("/auth/forgot-password", `{"email":"ria@example.com"}`)
+	tok := f.lastToken(t, "ria@example.com", auth.MailResetPassword)
+	const n = 4
+	codes := make(chan int, n)
+	for i := range n {
+		go func() {
+			codes <- f.post("/auth/reset-password", fmt.Sprintf(`{"token":"%s","password":"new-password-%d"}`, tok, i)).status
+		}()
+	}
+	ok := 0
+	for range n {
+		switch c := <-codes; c {
+		case http.StatusNoContent:
+			ok++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("a racing reset answered %d", c)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d resets succeeded with one link, want 1", ok)
 	}
 }

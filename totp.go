@@ -121,15 +121,17 @@ func (a *Authenticator) ConfirmTOTP(ctx context.Context, user *User, code string
 		a.mfa.charge(ctx, a.mfa.byUser, key)
 		return nil, ErrInvalidCode
 	}
-	codes, err := a.newRecoveryCodes(ctx, cs, user.ID)
-	if err != nil {
-		return nil, err
-	}
+	// Confirm first: codes written before a confirmation that loses a race
+	// would replace the user's codes with ones nobody is shown.
 	if err := cs.ConfirmTOTP(ctx, user.ID, t.Secret, step); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, ErrInvalidCode // enrolled again, or confirmed, meanwhile
 		}
 		return nil, a.storeErr("confirm TOTP", err)
+	}
+	codes, err := a.newRecoveryCodes(ctx, cs, user.ID)
+	if err != nil {
+		return nil, err // TOTP is on; POST /auth/mfa/recovery-codes makes codes
 	}
 	a.mfa.reset(ctx, a.mfa.byUser, key)
 	a.report(ctx, slog.LevelInfo, "auth: TOTP enabled", a.cfg.hooks.MFAEnabled, event(ctx, user))
