@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -361,26 +361,14 @@ func readObject(w http.ResponseWriter, r *http.Request, dst map[string]any) erro
 	if mediaType(r) != "application/json" {
 		return errUnsupportedMedia
 	}
-	var body json.RawMessage
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err := dec.Decode(&body); err != nil {
-		return jsonErr(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errMalformedJSON
-	}
-	var raw map[string]json.RawMessage
-	if body[0] != '{' || json.Unmarshal(body, &raw) != nil {
-		return &ValidationError{Problems: []FieldError{{Loc: []string{"body"}, Msg: "Input should be a valid dictionary or object", Type: "model_attributes_type"}}}
-	}
 	var verr ValidationError
-	for name, p := range dst {
-		m, ok := raw[name]
-		if !ok {
-			continue
-		}
-		if string(m) == "null" || json.Unmarshal(m, p) != nil {
-			verr.add(name, "type_error", "Input has the wrong type")
+	members, err := decodeMembers(http.MaxBytesReader(w, r.Body, maxBodyBytes), slices.Collect(maps.Keys(dst)), &verr)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if string(m.raw) == "null" || json.Unmarshal(m.raw, dst[m.key]) != nil {
+			verr.add(m.key, "type_error", "Input has the wrong type")
 		}
 	}
 	return verr.err()

@@ -262,7 +262,8 @@ func TestAdminManageUser(t *testing.T) {
 		t.Error("fay's key is still active after she lost a role")
 	}
 
-	for _, body := range []string{`{"roles":["bad role"]}`, `{"roles":"admin"}`, `{"disabled":"yes"}`, `{"disabled":null}`, `[1]`, `{"roles":[` + strings.Repeat(`"r",`, 20) + `"r"]}`} {
+	for _, body := range []string{`{"roles":["bad role"]}`, `{"roles":"admin"}`, `{"disabled":"yes"}`, `{"disabled":null}`, `[1]`, `{"roles":[` + strings.Repeat(`"r",`, 20) + `"r"]}`,
+		`{"roles":["a"],"roles":5}`, `{"disabled":false,"disabled":true}`} { // a key given twice is refused, as everywhere
 		if r := af.call(http.MethodPatch, base, af.token, body); r.status != http.StatusUnprocessableEntity {
 			t.Errorf("PATCH %s: %d %s, want 422", body, r.status, r.body)
 		}

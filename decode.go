@@ -44,34 +44,14 @@ func readJSON(w http.ResponseWriter, r *http.Request, want ...string) (fields, e
 }
 
 func decodeJSON(body io.Reader, want ...string) (fields, error) {
-	dec := json.NewDecoder(body)
-	tok, err := dec.Token()
+	var verr ValidationError
+	members, err := decodeMembers(body, want, &verr)
 	if err != nil {
-		return nil, jsonErr(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, &ValidationError{Problems: []FieldError{{
-			Loc: []string{"body"}, Msg: "Input should be a valid dictionary or object", Type: "model_attributes_type"}}}
+		return nil, err
 	}
 	out := fields{}
-	var verr ValidationError
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonErr(err)
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, jsonErr(err)
-		}
-		if !isWanted(key, want) {
-			continue
-		}
-		if _, dup := out[key]; dup {
-			verr.add(key, "duplicate_key", "Field given more than once")
-			continue
-		}
+	for _, m := range members {
+		key, raw := m.key, m.raw
 		var s string
 		switch {
 		case len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil:
@@ -85,6 +65,55 @@ func decodeJSON(body io.Reader, want ...string) (fields, error) {
 		}
 		out[key] = s
 	}
+	if err := verr.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// member is one wanted member of a JSON object body, undecoded.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// decodeMembers reads a JSON object body under readJSON's rules for the
+// object (exactly one object, keys matched exactly, no trailing data) and
+// returns the members named in want, in body order. A wanted key given
+// twice is a problem added to verr, not "last one wins"; other problems
+// are the returned error.
+func decodeMembers(body io.Reader, want []string, verr *ValidationError) ([]member, error) {
+	dec := json.NewDecoder(body)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonErr(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, &ValidationError{Problems: []FieldError{{
+			Loc: []string{"body"}, Msg: "Input should be a valid dictionary or object", Type: "model_attributes_type"}}}
+	}
+	var out []member
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, jsonErr(err)
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, jsonErr(err)
+		}
+		if !isWanted(key, want) {
+			continue
+		}
+		if seen[key] {
+			verr.add(key, "duplicate_key", "Field given more than once")
+			continue
+		}
+		seen[key] = true
+		out = append(out, member{key, raw})
+	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, jsonErr(err)
 	}
@@ -93,9 +122,6 @@ func decodeJSON(body io.Reader, want ...string) (fields, error) {
 			return nil, jsonErr(err)
 		}
 		return nil, errMalformedJSON
-	}
-	if err := verr.err(); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
