@@ -150,11 +150,13 @@ func (a *Authenticator) DisableTOTP(ctx context.Context, user *User, password, c
 	if _, err := a.checkCurrentPassword(ctx, user, password); err != nil {
 		return err
 	}
-	if err := a.StepUp(ctx, code); err != nil {
-		return err
-	}
+	// Whether there is a TOTP to turn off comes before the step-up, which
+	// may spend a recovery code that a refusal after it would waste.
 	if _, err := cs.UserTOTP(ctx, user.ID); err != nil {
 		return a.storeErr("look up TOTP", err)
+	}
+	if err := a.StepUp(ctx, code); err != nil {
+		return err
 	}
 	if err := cs.DeleteTOTP(ctx, user.ID); err != nil {
 		return a.storeErr("delete TOTP", err)
