@@ -207,20 +207,20 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		if err := f.require("username", "password"); err != nil {
 			return grantError{err}
 		}
-		ctx, perr := h.a.dpopContext(r)
-		if perr != nil {
-			return grantError{perr}
+		tr, terr := h.tokenRequest(r)
+		if terr != nil {
+			return terr
 		}
-		pair, err = h.a.Login(h.deviceContext(r.WithContext(ctx), f), f["username"], f["password"])
+		pair, err = h.a.Login(h.deviceContext(tr, f), f["username"], f["password"])
 	case "refresh_token":
 		if err := f.require("refresh_token"); err != nil {
 			return grantError{err}
 		}
-		ctx, perr := h.a.dpopContext(r)
-		if perr != nil {
-			return grantError{perr}
+		tr, terr := h.tokenRequest(r)
+		if terr != nil {
+			return terr
 		}
-		pair, err = h.a.Refresh(ctx, f["refresh_token"])
+		pair, err = h.a.Refresh(tr.Context(), f["refresh_token"])
 	default:
 		return grantError{errUnsupportedGrant}
 	}
@@ -255,11 +255,11 @@ func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return grantError{err}
 	}
-	ctx, err := h.a.dpopContext(r)
+	tr, err := h.tokenRequest(r)
 	if err != nil {
-		return grantError{err}
+		return err
 	}
-	pair, err := h.a.Refresh(ctx, tok)
+	pair, err := h.a.Refresh(tr.Context(), tok)
 	if err != nil {
 		if h.cookie && problemFor(err).status == http.StatusUnauthorized {
 			h.clearRefreshCookie(w) // dead for good; a 503 keeps it
