@@ -127,23 +127,15 @@ func (s *Store) ListUsers(ctx context.Context, q auth.UserQuery) ([]*auth.User, 
 	}
 	query += " ORDER BY username LIMIT ?"
 	args = append(args, q.Limit)
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(query), args...)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
+	return queryAll(ctx, s, op, s.dialect.rebind(query), scanUser, args...)
+}
+
+func scanUser(r rowScanner) (*auth.User, error) {
+	var u auth.User
+	if err := r.Scan(userDests(&u)...); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*auth.User
-	for rows.Next() {
-		var u auth.User
-		if err := rows.Scan(userDests(&u)...); err != nil {
-			return nil, s.fail(ctx, op, err)
-		}
-		out = append(out, &u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	return &u, nil
 }
 
 func scanKey(r rowScanner) (*auth.APIKey, error) {
@@ -294,25 +286,17 @@ func (s *Store) AuditEntries(ctx context.Context, q auth.AuditQuery) ([]*auth.Au
 	}
 	query += " ORDER BY id DESC LIMIT ?"
 	args = append(args, q.Limit)
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(query), args...)
-	if err != nil {
-		return nil, s.fail(ctx, op, err)
+	return queryAll(ctx, s, op, s.dialect.rebind(query), scanAudit, args...)
+}
+
+func scanAudit(r rowScanner) (*auth.AuditEntry, error) {
+	var e auth.AuditEntry
+	var detail []byte
+	if err := r.Scan(&e.ID, timeDest{&e.Time}, &e.Action, &e.ActorID, &e.TargetID, &e.IP, &detail); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*auth.AuditEntry
-	for rows.Next() {
-		var e auth.AuditEntry
-		var detail []byte
-		if err := rows.Scan(&e.ID, timeDest{&e.Time}, &e.Action, &e.ActorID, &e.TargetID, &e.IP, &detail); err != nil {
-			return nil, s.fail(ctx, op, err)
-		}
-		e.Detail = string(detail)
-		out = append(out, &e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, op, err)
-	}
-	return out, nil
+	e.Detail = string(detail)
+	return &e, nil
 }
 
 // DeleteAudit implements [auth.AuditStore] in bounded batches through the
